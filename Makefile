@@ -1,0 +1,49 @@
+# Two commands do all the set-up: `make run` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PORT ?= 8080
+HOST ?= 127.0.0.1
+
+.PHONY: run test lint format migrate admin bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(VENV)/.installed: requirements.txt $(BIN)/python
+	$(BIN)/pip install --quiet -r requirements.txt
+	touch $@
+
+$(VENV)/.installed-test: requirements.txt requirements-test.txt $(VENV)/.installed
+	$(BIN)/pip install --quiet -r requirements-test.txt
+	touch $@
+
+migrate: $(VENV)/.installed
+	$(BIN)/python manage.py migrate --no-input
+
+run: migrate
+	PORT=$(PORT) HOST=$(HOST) $(BIN)/python manage.py serve
+
+admin: migrate
+	$(BIN)/python manage.py createsuperuser
+
+lint: $(VENV)/.installed-test
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(VENV)/.installed-test
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+# The whole suite on the embedded defaults (SQLite, in-memory), then the end-to-end tests
+# again on PostgreSQL and Redis when they answer (see tests/backends.sh).
+test: lint
+	$(BIN)/python -m pytest
+	bash tests/backends.sh $(BIN)/python -m pytest -m e2e
+
+bench: $(VENV)/.installed-test
+	$(BIN)/python bench/load.py
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .ruff_cache

@@ -1,0 +1,29 @@
+"""`python manage.py serve`: the chat server under daphne, on uvloop, at HOST:PORT (default 127.0.0.1:8080)."""
+
+import asyncio
+
+from django.conf import settings
+from django.core.management.base import BaseCommand
+
+
+class Command(BaseCommand):
+    help = "Serve the chat server (Socket.IO, REST, admin) with daphne."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--host", default=settings.CHAT_HOST)
+        parser.add_argument("--port", type=int, default=settings.CHAT_PORT)
+
+    def handle(self, *args, host: str, port: int, **options):
+        try:
+            import uvloop
+
+            # Must come before daphne installs its Twisted reactor on a new event loop.
+            asyncio.set_event_loop_policy(uvloop.EventLoopPolicy())
+        except ImportError:
+            pass
+        from daphne.cli import CommandLineInterface
+
+        self.stdout.write(f"Chat server on http://{host}:{port}/ (admin at /admin/, API docs at /api/docs)")
+        CommandLineInterface().run(
+            ["-b", host, "-p", str(port), "--proxy-headers", "chatserver.asgi:application"]
+        )

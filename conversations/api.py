@@ -1,0 +1,81 @@
+"""REST endpoints of the customer API (django-ninja; OpenAPI document at /api/docs)."""
+
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from ninja import NinjaAPI, Schema
+from ninja.errors import ValidationError as NinjaValidationError
+
+from conversations import selectors, services, transcripts, wire
+from conversations.errors import ChatError, EmailNotSent, InvalidPayload, UnsupportedTranscriptType
+from conversations.schemas import InitRequest
+
+api = NinjaAPI(title="Customer chat server", version="1", docs_url="/docs", urls_namespace="api")
+
+
+class ParticipantOut(Schema):
+    id: str
+    name: str
+
+
+class InitResponse(Schema):
+    conversationId: str
+    participant: ParticipantOut
+    requestId: str | None
+    timestamp: str
+
+
+class ErrorBody(Schema):
+    code: str
+    message: str
+    fields: dict[str, str] | None = None
+
+
+class ErrorOut(Schema):
+    error: ErrorBody
+
+
+@api.exception_handler(ChatError)
+def chat_error(request: HttpRequest, error: ChatError) -> HttpResponse:
+    return JsonResponse({"error": error.as_dict()}, status=error.http_status)
+
+
+@api.exception_handler(NinjaValidationError)
+def invalid_request(request: HttpRequest, exc: NinjaValidationError) -> HttpResponse:
+    fields: dict[str, str] = {}
+    for error in exc.errors:
+        location = [str(part) for part in error.get("loc", ())][2:]  # drop ("body", "payload")
+        fields.setdefault(".".join(location) or "body", str(error.get("msg", "")).removeprefix("Value error, "))
+    return chat_error(request, InvalidPayload("Some fields are missing or not valid.", fields=fields))
+
+
+@api.post("/customer/init", response={200: InitResponse, 400: ErrorOut, 409: ErrorOut}, tags=["customer"])
+def customer_init(request: HttpRequest, payload: InitRequest):
+    """Start a conversation for a customer; join it with the returned ids over Socket.IO."""
+    result = services.conversation_start(request=payload)
+    return {
+        "conversationId": result.conversation.id,
+        "participant": {"id": result.customer.id, "name": result.customer.name},
+        "requestId": payload.request_id,
+        "timestamp": wire.iso(result.conversation.created_at),
+    }
+
+
+@api.get(
+    "/customer/transcript/{conversation_id}/{kind}",
+    response={200: None, 400: ErrorOut, 404: ErrorOut, 422: ErrorOut, 503: ErrorOut},
+    tags=["customer"],
+)
+def customer_transcript(request: HttpRequest, conversation_id: str, kind: str):
+    """The transcript of an ended conversation: `pdf` returns it, `email` sends it to the customer."""
+    if kind not in ("pdf", "email"):
+        raise UnsupportedTranscriptType()
+    conversation = selectors.ended_conversation(conversation_id)
+    if kind == "pdf":
+        response = HttpResponse(transcripts.transcript_pdf(conversation), content_type="application/pdf")
+        response["Content-Disposition"] = f'inline; filename="{transcripts.transcript_filename(conversation)}"'
+        return response
+    email = transcripts.transcript_email(conversation)
+    try:
+        email.send()
+    except OSError as exc:  # smtplib errors and refused connections alike
+        raise EmailNotSent() from exc
+    return HttpResponse(status=200)

@@ -1,0 +1,112 @@
+from django.db import models
+
+from conversations.ids import new_secret_id
+
+
+class Conversation(models.Model):
+    class State(models.TextChoices):
+        OPEN = "open", "Open"
+        ENDED = "ended", "Ended"
+
+    id = models.CharField(primary_key=True, max_length=32, default=new_secret_id, editable=False)
+    channel = models.CharField(max_length=32, db_index=True)
+    subject = models.CharField(max_length=100, blank=True, db_index=True)
+    language = models.CharField(max_length=16, blank=True)
+    state = models.CharField(max_length=8, choices=State.choices, default=State.OPEN, db_index=True)
+    customer_first_name = models.CharField(max_length=100, blank=True)
+    customer_last_name = models.CharField(max_length=100, blank=True)
+    customer_email = models.EmailField(max_length=254, blank=True)
+    customer_phone = models.CharField(max_length=32, blank=True)
+    customer_ref_id = models.CharField(max_length=100, blank=True)
+    page_url = models.URLField(max_length=2000, blank=True)
+    comment = models.TextField(blank=True)
+    extra = models.JSONField(default=dict, blank=True, help_text="Other fields the client sent at init.")
+    request_id = models.CharField(max_length=64, null=True, blank=True, unique=True)
+    last_sequence = models.PositiveBigIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    ended_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.customer_name or self.customer_ref_id or self.id} ({self.channel})"
+
+    @property
+    def customer_name(self) -> str:
+        return " ".join(p for p in (self.customer_first_name, self.customer_last_name) if p)
+
+    @property
+    def is_open(self) -> bool:
+        return self.state == self.State.OPEN
+
+
+class Participant(models.Model):
+    class Role(models.TextChoices):
+        CUSTOMER = "customer", "Customer"
+        AGENT = "agent", "Agent"
+        BOT = "bot", "Bot"
+        SYSTEM = "system", "System"
+
+    id = models.CharField(primary_key=True, max_length=32, default=new_secret_id, editable=False)
+    conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="participants")
+    role = models.CharField(max_length=16, choices=Role.choices)
+    name = models.CharField(max_length=200, blank=True)
+    added_at = models.DateTimeField(auto_now_add=True)
+    joined_at = models.DateTimeField(null=True, blank=True, help_text="First joinConversation.")
+    left_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["added_at"]
+
+    def __str__(self) -> str:
+        return f"{self.name or self.id} ({self.role})"
+
+    @property
+    def is_customer(self) -> bool:
+        return self.role == self.Role.CUSTOMER
+
+
+class Message(models.Model):
+    class Type(models.TextChoices):
+        CHAT = "ChatMessage", "Chat message"
+        ACTIVITY = "ActivityMessage", "Activity message"
+
+    id = models.CharField(primary_key=True, max_length=32, default=new_secret_id, editable=False)
+    conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="messages")
+    sequence = models.PositiveBigIntegerField()
+    type = models.CharField(max_length=16, choices=Type.choices)
+    activity_type = models.CharField(max_length=32, blank=True)
+    sender = models.ForeignKey(
+        Participant, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    sender_name = models.CharField(max_length=200, blank=True)
+    sender_role = models.CharField(max_length=16, blank=True)
+    recipients = models.JSONField(default=list, blank=True, help_text="Participant ids; empty means everyone.")
+    tag = models.CharField(max_length=16, blank=True)
+    text = models.TextField(blank=True)
+    language = models.CharField(max_length=16, blank=True)
+    ref_id = models.CharField(max_length=100, blank=True)
+    attachments = models.JSONField(default=list, blank=True)
+    info = models.JSONField(default=dict, blank=True)
+    request_id = models.CharField(max_length=64, null=True, blank=True)
+    client_timestamp = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["conversation", "sequence"]
+        constraints = [
+            models.UniqueConstraint(fields=["conversation", "sequence"], name="message_sequence_unique"),
+            models.UniqueConstraint(
+                fields=["conversation", "sender", "request_id"],
+                condition=models.Q(request_id__isnull=False),
+                name="message_request_id_unique",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.sequence} {self.activity_type or self.text[:40]}"
+
+    @property
+    def is_whisper(self) -> bool:
+        return self.tag == "whisper"

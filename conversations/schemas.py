@@ -1,0 +1,227 @@
+"""Every payload that crosses the wire, shared by the REST views and the Socket.IO handlers.
+
+Field names on the wire are camelCase, as in the Customer Channel API; top-level keys of the
+init request are matched case-insensitively because the published document spells them both
+ways ('Email', 'email').
+"""
+
+from datetime import datetime
+from typing import Annotated, Any, Literal, TypeVar
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.core.validators import validate_email
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+from pydantic.alias_generators import to_camel
+from pydantic_core import PydanticCustomError
+
+from conversations.errors import InvalidPayload, PayloadTooLarge
+
+Id = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
+Name = Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)]
+Short = Annotated[str, StringConstraints(strip_whitespace=True, max_length=100)]
+Slug = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, to_lower=True, pattern=r"^[a-z0-9][a-z0-9_-]{0,31}$"),
+]
+Url = Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000)]
+
+MAX_INIT_EXTRA_FIELDS = 20
+MAX_INFO_BYTES = 4096
+CLIENT_ACTIVITY_TYPES = ("typing",)
+
+
+def _email_or_blank(value: str) -> str:
+    if value:
+        try:
+            validate_email(value)
+        except DjangoValidationError as exc:
+            raise ValueError("not a valid email address") from exc
+    return value
+
+
+class WireModel(BaseModel):
+    model_config = ConfigDict(
+        alias_generator=to_camel, populate_by_name=True, str_strip_whitespace=True, extra="ignore"
+    )
+
+
+class InitRequest(WireModel):
+    """POST /api/customer/init"""
+
+    model_config = ConfigDict(extra="allow")
+
+    first_name: Name = ""
+    last_name: Name = ""
+    email: Annotated[str, StringConstraints(max_length=254), AfterValidator(_email_or_blank)] = ""
+    phone: Annotated[str, StringConstraints(max_length=32, pattern=r"^[0-9+()\-. ]*$")] = ""
+    channel: Slug
+    language: Annotated[str, StringConstraints(max_length=16)] = ""
+    subject: Short = ""
+    ref_id: Short = ""
+    url: Url = ""
+    comment: Annotated[str, StringConstraints(max_length=2000)] = ""
+    request_id: Annotated[str, StringConstraints(max_length=64)] | None = None
+    timestamp: datetime | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def match_keys_case_insensitively(cls, data: Any) -> Any:
+        if not isinstance(data, dict):
+            return data
+        known = {field.alias.lower(): field.alias for field in cls.model_fields.values()}
+        return {known.get(str(key).lower(), key): value for key, value in data.items()}
+
+    @model_validator(mode="after")
+    def has_an_identifier(self) -> "InitRequest":
+        if not (self.phone or self.email or self.ref_id or self.first_name or self.last_name):
+            raise ValueError("give at least one identifier: phone, email, refId, firstName or lastName")
+        extra = self.model_extra or {}
+        if len(extra) > MAX_INIT_EXTRA_FIELDS:
+            raise ValueError(f"at most {MAX_INIT_EXTRA_FIELDS} extra fields")
+        for key, value in extra.items():
+            if not isinstance(value, str | int | float | bool | None) or len(str(value)) > 500:
+                raise ValueError(f"extra field '{key}' must be a short string, number or boolean")
+        return self
+
+
+class ParticipantRef(WireModel):
+    id: Id
+    name: Name = ""
+
+
+class JoinConversation(WireModel):
+    conversation_id: Id
+    participant: ParticipantRef
+    request_id: Annotated[str, StringConstraints(max_length=64)] | None = None
+    timestamp: datetime | None = None
+    last_sequence: Annotated[int, Field(ge=0)] | None = None
+
+
+def _attachment_url(value: str | None) -> str | None:
+    if value and urlsplit(value).scheme.lower() not in ("http", "https", "data", "file"):
+        raise ValueError("URL scheme must be http, https, data or file")
+    return value
+
+
+class Attachment(WireModel):
+    type: Annotated[str, StringConstraints(max_length=100)] = "application/octet-stream"
+    name: Annotated[str, StringConstraints(max_length=255)] = ""
+    content_url: Annotated[str, StringConstraints(min_length=1, max_length=2000), AfterValidator(_attachment_url)]
+    thumbnail_url: Annotated[str, StringConstraints(max_length=2000), AfterValidator(_attachment_url)] | None = (
+        None
+    )
+
+
+class SendMessage(WireModel):
+    conversation_id: Id
+    type: Literal["ChatMessage", "ActivityMessage"]
+    request_id: Annotated[str, StringConstraints(max_length=64)] | None = None
+    timestamp: datetime | None = None
+    from_: ParticipantRef | None = Field(None, alias="from")
+    to: list[ParticipantRef] = Field(default_factory=list, max_length=50)
+    text: str = ""
+    language: Annotated[str, StringConstraints(max_length=16)] = ""
+    tag: Literal["", "whisper"] = ""
+    ref_id: Short = ""
+    attachments: list[Attachment] = Field(default_factory=list)
+    activity_type: str = ""
+    info: dict[str, Any] = Field(default_factory=dict)
+
+    @field_validator("tag", mode="before")
+    @classmethod
+    def tag_none_is_blank(cls, value: Any) -> Any:
+        return "" if value is None else value
+
+    @field_validator("text")
+    @classmethod
+    def text_within_limit(cls, value: str) -> str:
+        if len(value) > settings.CHAT_MAX_TEXT_LENGTH:
+            raise PydanticCustomError(
+                "too_long", "text is longer than {limit} characters", {"limit": settings.CHAT_MAX_TEXT_LENGTH}
+            )
+        return value
+
+    @field_validator("attachments")
+    @classmethod
+    def attachments_within_limit(cls, value: list[Attachment]) -> list[Attachment]:
+        if len(value) > settings.CHAT_MAX_ATTACHMENTS:
+            raise PydanticCustomError(
+                "too_long", "at most {limit} attachments", {"limit": settings.CHAT_MAX_ATTACHMENTS}
+            )
+        return value
+
+    @field_validator("info")
+    @classmethod
+    def info_is_small(cls, value: dict[str, Any]) -> dict[str, Any]:
+        if len(repr(value)) > MAX_INFO_BYTES:
+            raise PydanticCustomError("too_long", "info is larger than {limit} bytes", {"limit": MAX_INFO_BYTES})
+        return value
+
+    @model_validator(mode="after")
+    def fits_its_type(self) -> "SendMessage":
+        if self.type == "ChatMessage":
+            if not self.text.strip() and not self.attachments:
+                raise ValueError("a ChatMessage needs text or attachments")
+            if self.activity_type:
+                raise ValueError("activityType belongs to an ActivityMessage")
+        elif self.activity_type not in CLIENT_ACTIVITY_TYPES:
+            raise ValueError(f"clients may send these activity types: {', '.join(CLIENT_ACTIVITY_TYPES)}")
+        return self
+
+
+class EndConversation(WireModel):
+    conversation_id: Id
+    request_id: Annotated[str, StringConstraints(max_length=64)] | None = None
+    timestamp: datetime | None = None
+
+
+class RegisterConnector(WireModel):
+    id: Slug
+    name: Name = ""
+    channel: Slug | None = None
+    key: Annotated[str, StringConstraints(max_length=200)] = ""
+
+    @model_validator(mode="after")
+    def id_is_the_channel(self) -> "RegisterConnector":
+        if self.channel is None:
+            self.channel = self.id
+        if self.channel != self.id:
+            raise ValueError("a connector's id must be the same as its channel name")
+        return self
+
+
+_TOO_LARGE = {"string_too_long", "too_long"}
+M = TypeVar("M", bound=BaseModel)
+
+
+def parse(model: type[M], data: Any) -> M:
+    """Validate `data` as `model`, or raise InvalidPayload / PayloadTooLarge naming each bad field."""
+    if not isinstance(data, dict):
+        raise InvalidPayload("The payload must be a JSON object.")
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise error_from_validation(exc) from None
+
+
+def error_from_validation(exc: ValidationError) -> InvalidPayload | PayloadTooLarge:
+    fields: dict[str, str] = {}
+    types = set()
+    for error in exc.errors(include_url=False):
+        location = ".".join(str(part) for part in error["loc"]) or "payload"
+        fields.setdefault(location, error["msg"].removeprefix("Value error, "))
+        types.add(error["type"])
+    if types and types <= _TOO_LARGE:
+        return PayloadTooLarge("A field is longer than allowed.", fields=fields)
+    return InvalidPayload("Some fields are missing or not valid.", fields=fields)

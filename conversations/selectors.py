@@ -1,0 +1,77 @@
+"""Reads. Nothing here changes the database."""
+
+from django.conf import settings
+
+from conversations.errors import ConversationNotFound, NotAParticipant, TranscriptNotAvailable
+from conversations.models import Conversation, Message, Participant
+
+HIDDEN_FROM_HISTORY = ("typing",)
+
+
+def participant_in_conversation(*, conversation_id: str, participant_id: str, lock: bool = False) -> Participant:
+    """The participant, with its conversation loaded; the conversation row locked if `lock`."""
+    query = Participant.objects.select_related("conversation")
+    if lock:
+        query = query.select_for_update(of=("conversation",))
+    participant = query.filter(id=participant_id, conversation_id=conversation_id).first()
+    if participant is None:
+        if not Conversation.objects.filter(id=conversation_id).exists():
+            raise ConversationNotFound()
+        raise NotAParticipant()
+    if participant.left_at is not None:
+        raise NotAParticipant("This participant has left the conversation.")
+    return participant
+
+
+def participants_of(conversation: Conversation, *, present_only: bool = True) -> list[Participant]:
+    query = conversation.participants.all()
+    if present_only:
+        query = query.filter(left_at__isnull=True)
+    return list(query)
+
+
+def is_visible_to(message: Message, participant: Participant) -> bool:
+    """Whispers never reach customers; addressed messages reach their addressees and sender."""
+    if message.is_whisper and participant.is_customer:
+        return False
+    if message.recipients and message.sender_id != participant.id:
+        return any(recipient["id"] == participant.id for recipient in message.recipients)
+    return True
+
+
+def conversation_history(
+    *, conversation: Conversation, viewer: Participant | None, after_sequence: int | None = None
+) -> list[Message]:
+    """The messages `viewer` may see (all of them when viewer is None), oldest first.
+
+    At most CHAT_HISTORY_LIMIT of the newest are returned; typing indicators are left out.
+    """
+    query = conversation.messages.exclude(activity_type__in=HIDDEN_FROM_HISTORY)
+    if after_sequence is not None:
+        query = query.filter(sequence__gt=after_sequence)
+    if viewer is not None and viewer.is_customer:
+        query = query.exclude(tag="whisper")
+    newest = list(query.order_by("-sequence")[: settings.CHAT_HISTORY_LIMIT])
+    newest.reverse()
+    if viewer is None:
+        return newest
+    return [message for message in newest if is_visible_to(message, viewer)]
+
+
+def customer_of(conversation: Conversation) -> Participant | None:
+    return conversation.participants.filter(role=Participant.Role.CUSTOMER).first()
+
+
+def customer_visible_transcript(conversation: Conversation) -> list[Message]:
+    """Every chat message (with its attachments) the customer could see, oldest first, no limit."""
+    customer = customer_of(conversation)
+    messages = conversation.messages.filter(type=Message.Type.CHAT).exclude(tag="whisper").order_by("sequence")
+    return [message for message in messages if customer is None or is_visible_to(message, customer)]
+
+
+def ended_conversation(conversation_id: str) -> Conversation:
+    """The conversation if it has ended; transcripts exist for nothing else."""
+    conversation = Conversation.objects.filter(id=conversation_id, state=Conversation.State.ENDED).first()
+    if conversation is None:
+        raise TranscriptNotAvailable()
+    return conversation

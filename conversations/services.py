@@ -1,0 +1,264 @@
+"""Changes. Each service is one transaction and returns what happened; the caller hands the
+deliveries to conversations.realtime once the transaction has committed."""
+
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from conversations import selectors, wire
+from conversations.deliveries import Audience, Delivery
+from conversations.errors import ConversationEnded, InvalidPayload, NotAllowed, RequestIdConflict
+from conversations.models import Conversation, Message, Participant
+from conversations.schemas import InitRequest, SendMessage
+
+
+@dataclass
+class StartResult:
+    conversation: Conversation
+    customer: Participant
+    created: bool
+
+
+@dataclass
+class JoinResult:
+    conversation: Conversation
+    participant: Participant
+    history: list[Message]
+    participants: list[Participant]
+    greeting: Message
+    deliveries: list[Delivery] = field(default_factory=list)
+
+
+@dataclass
+class SendResult:
+    message: Message
+    duplicate: bool
+    deliveries: list[Delivery] = field(default_factory=list)
+
+
+@dataclass
+class EndResult:
+    conversation: Conversation
+    deliveries: list[Delivery] = field(default_factory=list)
+
+
+def _identity(request: InitRequest) -> tuple:
+    return (request.channel, request.first_name, request.last_name, request.email, request.phone, request.ref_id)
+
+
+def _conversation_identity(conversation: Conversation) -> tuple:
+    c = conversation
+    return (
+        c.channel,
+        c.customer_first_name,
+        c.customer_last_name,
+        c.customer_email,
+        c.customer_phone,
+        c.customer_ref_id,
+    )
+
+
+def _replayed_start(request: InitRequest) -> StartResult | None:
+    """The conversation an earlier init with the same requestId started, if any."""
+    if not request.request_id:
+        return None
+    conversation = Conversation.objects.filter(request_id=request.request_id).first()
+    if conversation is None:
+        return None
+    if _conversation_identity(conversation) != _identity(request):
+        raise RequestIdConflict()
+    customer = selectors.customer_of(conversation)
+    return StartResult(conversation=conversation, customer=customer, created=False)
+
+
+def conversation_start(*, request: InitRequest) -> StartResult:
+    """Open a conversation for a customer (POST /api/customer/init). A replayed requestId
+    returns the conversation it started instead of a second one."""
+    if replay := _replayed_start(request):
+        return replay
+    try:
+        with transaction.atomic():
+            conversation = Conversation.objects.create(
+                channel=request.channel,
+                subject=request.subject,
+                language=request.language,
+                customer_first_name=request.first_name,
+                customer_last_name=request.last_name,
+                customer_email=request.email,
+                customer_phone=request.phone,
+                customer_ref_id=request.ref_id,
+                page_url=request.url,
+                comment=request.comment,
+                extra=request.model_extra or {},
+                request_id=request.request_id or None,
+            )
+            name = " ".join(p for p in (request.first_name, request.last_name) if p)
+            customer = conversation.participants.create(
+                role=Participant.Role.CUSTOMER,
+                name=name or request.ref_id or request.phone or request.email,
+            )
+    except IntegrityError:
+        # Two inits with one requestId raced; the other one won.
+        if replay := _replayed_start(request):
+            return replay
+        raise
+    return StartResult(conversation=conversation, customer=customer, created=True)
+
+
+def _append(conversation: Conversation, **fields) -> Message:
+    """Store a message under the conversation's next sequence number. The caller holds the
+    conversation row lock and saves `last_sequence` once at the end."""
+    conversation.last_sequence += 1
+    return Message.objects.create(conversation=conversation, sequence=conversation.last_sequence, **fields)
+
+
+def _activity(conversation: Conversation, activity_type: str, *, info: dict, to: list[dict] | None = None) -> Message:
+    return _append(
+        conversation,
+        type=Message.Type.ACTIVITY,
+        activity_type=activity_type,
+        info=info,
+        recipients=to or [],
+    )
+
+
+def _broadcast(message: Message) -> Delivery:
+    return Delivery("messageArrived", wire.message_json(message), Audience(message.conversation_id))
+
+
+def _require_open(conversation: Conversation) -> None:
+    if not conversation.is_open:
+        raise ConversationEnded()
+
+
+@transaction.atomic
+def participant_add(*, conversation_id: str, role: str, name: str) -> Participant:
+    """Add a participant (an agent, a bot) to an open conversation."""
+    conversation = Conversation.objects.select_for_update().get(id=conversation_id)
+    _require_open(conversation)
+    return conversation.participants.create(role=role, name=name)
+
+
+@transaction.atomic
+def conversation_join(
+    *, conversation_id: str, participant_id: str, name: str = "", after_sequence: int | None = None
+) -> JoinResult:
+    """A participant's connection joins its conversation. The first join stores the greeting
+    (addressed to the joiner) and a participantJoined activity for everyone else."""
+    participant = selectors.participant_in_conversation(
+        conversation_id=conversation_id, participant_id=participant_id, lock=True
+    )
+    conversation = participant.conversation
+    _require_open(conversation)
+    deliveries: list[Delivery] = []
+    if name and name != participant.name:
+        participant.name = name
+        participant.save(update_fields=["name"])
+    if participant.joined_at is None:
+        participant.joined_at = timezone.now()
+        participant.save(update_fields=["joined_at"])
+        greeting = _activity(
+            conversation,
+            "greetings",
+            info={"text": settings.CHAT_GREETING},
+            to=[{"id": participant.id, "name": participant.name}],
+        )
+        joined = _activity(conversation, "participantJoined", info={"participant": wire.participant_json(participant)})
+        conversation.save(update_fields=["last_sequence"])
+        deliveries.append(_broadcast(joined))
+    else:
+        greeting = (
+            conversation.messages.filter(activity_type="greetings", recipients__0__id=participant.id)
+            .order_by("sequence")
+            .first()
+        )
+    return JoinResult(
+        conversation=conversation,
+        participant=participant,
+        history=selectors.conversation_history(
+            conversation=conversation, viewer=participant, after_sequence=after_sequence
+        ),
+        participants=selectors.participants_of(conversation),
+        greeting=greeting,
+        deliveries=deliveries,
+    )
+
+
+def _recipients(conversation: Conversation, message: SendMessage) -> list[dict]:
+    if not message.to:
+        return []
+    wanted = {ref.id for ref in message.to}
+    found = {p.id: p for p in conversation.participants.filter(id__in=wanted, left_at__isnull=True)}
+    if unknown := wanted - found.keys():
+        raise InvalidPayload(
+            "'to' names participants that are not in this conversation.",
+            fields={"to": ", ".join(sorted(unknown))},
+        )
+    if message.tag == "whisper" and any(p.is_customer for p in found.values()):
+        raise NotAllowed("A whisper cannot be addressed to a customer.")
+    return [{"id": p.id, "name": p.name} for p in found.values()]
+
+
+@transaction.atomic
+def message_send(*, conversation_id: str, sender_id: str, message: SendMessage) -> SendResult:
+    """Store a message, then say who receives it. A fixed handful of queries, whatever the
+    size of the conversation; a repeated requestId from the same sender stores nothing new."""
+    sender = selectors.participant_in_conversation(
+        conversation_id=conversation_id, participant_id=sender_id, lock=True
+    )
+    conversation = sender.conversation
+    _require_open(conversation)
+    if message.tag == "whisper" and sender.is_customer:
+        raise NotAllowed("Customers cannot whisper.")
+    if message.request_id:
+        earlier = Message.objects.filter(
+            conversation=conversation, sender=sender, request_id=message.request_id
+        ).first()
+        if earlier is not None:
+            return SendResult(message=earlier, duplicate=True)
+    recipients = _recipients(conversation, message)
+    stored = _append(
+        conversation,
+        type=message.type,
+        activity_type=message.activity_type,
+        sender=sender,
+        sender_name=sender.name,
+        sender_role=sender.role,
+        recipients=recipients,
+        tag=message.tag,
+        text=message.text,
+        language=message.language or conversation.language,
+        ref_id=message.ref_id,
+        attachments=[a.model_dump(by_alias=True, exclude_none=True) for a in message.attachments],
+        info=message.info,
+        request_id=message.request_id,
+        client_timestamp=message.timestamp,
+    )
+    conversation.save(update_fields=["last_sequence"])
+    audience = Audience(
+        conversation.id,
+        staff_only=stored.is_whisper,
+        participant_ids=tuple(r["id"] for r in recipients),
+    )
+    return SendResult(
+        message=stored,
+        duplicate=False,
+        deliveries=[Delivery("messageArrived", wire.message_json(stored), audience)],
+    )
+
+
+@transaction.atomic
+def conversation_end(*, conversation_id: str, participant_id: str) -> EndResult:
+    """End the conversation for everyone; later sends and joins are refused."""
+    participant = selectors.participant_in_conversation(
+        conversation_id=conversation_id, participant_id=participant_id, lock=True
+    )
+    conversation = participant.conversation
+    _require_open(conversation)
+    conversation.state = Conversation.State.ENDED
+    conversation.ended_at = timezone.now()
+    ended = _activity(conversation, "endOfConversation", info={"endedBy": wire.participant_json(participant)})
+    conversation.save(update_fields=["state", "ended_at", "last_sequence"])
+    return EndResult(conversation=conversation, deliveries=[_broadcast(ended)])

@@ -1,0 +1,89 @@
+"""Transcripts of ended conversations: a PDF (WeasyPrint) and an email carrying it.
+
+The PDF renderer fetches nothing: every URL WeasyPrint asks for is refused, and attachment
+URLs are printed as links only when they are public http(s) addresses.
+"""
+
+import ipaddress
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
+from django.template.loader import render_to_string
+from django.utils import timezone
+from weasyprint import HTML
+
+from conversations import selectors
+from conversations.errors import NoCustomerEmail
+from conversations.models import Conversation
+
+
+class RefusedFetch(ValueError):
+    pass
+
+
+def _refuse_every_fetch(url: str, *args, **kwargs):
+    raise RefusedFetch(f"transcripts fetch nothing ({url[:60]})")
+
+
+def is_public_link(url: str) -> bool:
+    """Whether an attachment URL may be printed as a clickable link in a transcript."""
+    parts = urlsplit(url)
+    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+        return False
+    host = parts.hostname.lower()
+    if host == "localhost" or host.endswith((".localhost", ".local", ".internal")) or "." not in host:
+        return False
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return True
+    return address.is_global
+
+
+def _context(conversation: Conversation) -> dict:
+    messages = selectors.customer_visible_transcript(conversation)
+    return {
+        "conversation": conversation,
+        "participants": selectors.participants_of(conversation, present_only=False),
+        "messages": [
+            {
+                "message": message,
+                "attachments": [
+                    {
+                        "name": attachment.get("name") or attachment.get("type") or "attachment",
+                        "type": attachment.get("type", ""),
+                        "url": attachment.get("contentUrl", ""),
+                        "linkable": is_public_link(attachment.get("contentUrl", "")),
+                    }
+                    for attachment in message.attachments
+                ],
+            }
+            for message in messages
+        ],
+        "generated_at": timezone.now(),
+        "site_name": settings.CHAT_SITE_NAME,
+    }
+
+
+def transcript_pdf(conversation: Conversation) -> bytes:
+    html = render_to_string("transcripts/transcript.html", _context(conversation))
+    return HTML(string=html, url_fetcher=_refuse_every_fetch, base_url="about:blank").write_pdf()
+
+
+def transcript_filename(conversation: Conversation) -> str:
+    return f"transcript-{conversation.created_at:%Y%m%d}-{conversation.id[:8]}.pdf"
+
+
+def transcript_email(conversation: Conversation) -> EmailMultiAlternatives:
+    if not conversation.customer_email:
+        raise NoCustomerEmail()
+    context = _context(conversation)
+    email = EmailMultiAlternatives(
+        subject=render_to_string("transcripts/email_subject.txt", context).strip(),
+        body=render_to_string("transcripts/email.txt", context),
+        to=[conversation.customer_email],
+    )
+    email.attach_alternative(render_to_string("transcripts/email.html", context), "text/html")
+    email.attach(transcript_filename(conversation), transcript_pdf(conversation), "application/pdf")
+    return email

@@ -1,0 +1,61 @@
+"""How stored things look on the wire (camelCase JSON, as in the Customer Channel API)."""
+
+from datetime import datetime
+
+from conversations.models import Conversation, Message, Participant
+
+SYSTEM_SENDER = {"id": "system", "name": "Chat server", "role": "system"}
+
+
+def iso(moment: datetime | None) -> str | None:
+    return moment.isoformat().replace("+00:00", "Z") if moment else None
+
+
+def participant_json(participant: Participant) -> dict:
+    return {"id": participant.id, "name": participant.name, "role": participant.role}
+
+
+def message_json(message: Message) -> dict:
+    if message.sender_id:
+        sender = {"id": message.sender_id, "name": message.sender_name, "role": message.sender_role}
+    else:
+        sender = SYSTEM_SENDER
+    payload = {
+        "id": message.id,
+        "sequence": message.sequence,
+        "conversationId": message.conversation_id,
+        "type": message.type,
+        "requestId": message.request_id,
+        "timestamp": iso(message.created_at),
+        "from": sender,
+        "to": message.recipients,
+        "text": message.text,
+        "tag": message.tag,
+        "language": message.language,
+        "refId": message.ref_id,
+        "attachments": message.attachments,
+    }
+    if message.type == Message.Type.ACTIVITY:
+        payload["activityType"] = message.activity_type
+        payload["info"] = message.info
+    return payload
+
+
+def conversation_json(conversation: Conversation) -> dict:
+    return {
+        "id": conversation.id,
+        "channel": conversation.channel,
+        "subject": conversation.subject,
+        "language": conversation.language,
+        "state": conversation.state,
+        "createdAt": iso(conversation.created_at),
+        "endedAt": iso(conversation.ended_at),
+        "lastSequence": conversation.last_sequence,
+        "customer": {
+            "firstName": conversation.customer_first_name,
+            "lastName": conversation.customer_last_name,
+            "email": conversation.customer_email,
+            "phone": conversation.customer_phone,
+            "refId": conversation.customer_ref_id,
+        },
+    }
