@@ -1,0 +1,126 @@
+"""Shared fixtures: a real server process against the test database, and the people in the story."""
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+from aiosmtpd.controller import Controller
+from aiosmtpd.handlers import Message as MessageHandler
+from django.conf import settings
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def database_url_of(db: dict) -> str:
+    """The URL a server process needs to open the database the tests use."""
+    if db["ENGINE"].endswith("sqlite3"):
+        return f"sqlite:///{db['NAME']}"
+    user = db.get("USER") or "postgres"
+    host = db.get("HOST") or "127.0.0.1"
+    port = db.get("PORT") or 5432
+    return f"postgres://{user}@{host}:{port}/{db['NAME']}"
+
+
+class Outbox:
+    """Mails the server handed to SMTP: a real local SMTP server (aiosmtpd)."""
+
+    def __init__(self):
+        self.messages = []
+
+    def handle_message(self, message):
+        self.messages.append(message)
+
+
+@pytest.fixture(scope="session")
+def outbox() -> Iterator[Outbox]:
+    box = Outbox()
+
+    class Handler(MessageHandler):
+        def handle_message(self, message):
+            box.handle_message(message)
+
+    controller = Controller(Handler(), hostname="127.0.0.1", port=free_port())
+    controller.start()
+    box.port = controller.port
+    yield box
+    controller.stop()
+
+
+@dataclass
+class Server:
+    url: str
+    process: subprocess.Popen
+    log_path: Path
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+
+def start_server(*, env: dict, log_path: Path) -> Server:
+    port = free_port()
+    log = log_path.open("w")
+    process = subprocess.Popen(
+        [sys.executable, "manage.py", "serve", "--port", str(port)],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"server exited:\n{log_path.read_text()}")
+        try:
+            httpx.get(f"{url}/api/openapi.json", timeout=1)
+            return Server(url=url, process=process, log_path=log_path)
+        except httpx.TransportError:
+            time.sleep(0.2)
+    process.kill()
+    raise RuntimeError(f"server did not start:\n{log_path.read_text()}")
+
+
+def stop_server(server: Server) -> None:
+    server.process.terminate()
+    try:
+        server.process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        server.process.kill()
+
+
+@pytest.fixture(scope="session")
+def server_env(django_db_setup, outbox, tmp_path_factory) -> dict:
+    """Environment of a server process that shares the test database and the SMTP outbox."""
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL",)}
+    env.update(
+        DATABASE_URL=database_url_of(settings.DATABASES["default"]),
+        SECRET_KEY="e2e-tests-only",
+        EMAIL_HOST="127.0.0.1",
+        EMAIL_PORT=str(outbox.port),
+        DEFAULT_FROM_EMAIL="chat@example.test",
+        LOG_LEVEL="INFO",
+        CHAT_VAR_DIR=str(tmp_path_factory.mktemp("server-var")),
+    )
+    return env
+
+
+@pytest.fixture(scope="session")
+def server(server_env, tmp_path_factory) -> Iterator[Server]:
+    """The chat server, started once for the session as `manage.py serve` on a free port."""
+    running = start_server(env=server_env, log_path=tmp_path_factory.mktemp("server") / "server.log")
+    yield running
+    stop_server(running)
+    assert "Traceback" not in running.log(), running.log()

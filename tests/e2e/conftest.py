@@ -1,0 +1,70 @@
+import pytest
+from asgiref.sync import sync_to_async
+
+from conversations import services
+from tests.e2e.people import Person, init_conversation
+
+
+@pytest.fixture
+def people():
+    """Every Person a test connects is disconnected at its end."""
+    connected: list[Person] = []
+    yield connected
+
+
+@pytest.fixture
+async def connect(server, people):
+    async def connect_as(conversation_id: str, participant_id: str, name: str, **kwargs) -> Person:
+        person = await Person(server.url, conversation_id, participant_id, name).connect(**kwargs)
+        people.append(person)
+        return person
+
+    yield connect_as
+    for person in people:
+        await person.disconnect()
+
+
+@pytest.fixture
+async def start_chat(server, connect):
+    """A customer who has called init, connected and joined."""
+
+    async def start(**init_overrides) -> Person:
+        started = await init_conversation(server.url, **init_overrides)
+        person = await connect(started["conversationId"], started["participant"]["id"], started["participant"]["name"])
+        ack = await person.join()
+        assert ack["ok"], ack
+        return person
+
+    return start
+
+
+@pytest.fixture
+async def customer(start_chat) -> Person:
+    return await start_chat()
+
+
+@pytest.fixture
+async def add_agent(connect):
+    """An agent added to the customer's conversation through the service layer (until agents
+    log in themselves), connected and joined."""
+
+    async def add(customer: Person, name: str = "Alice") -> Person:
+        participant = await sync_to_async(services.participant_add)(
+            conversation_id=customer.conversation_id, role="agent", name=name
+        )
+        person = await connect(customer.conversation_id, participant.id, name)
+        ack = await person.join()
+        assert ack["ok"], ack
+        return person
+
+    return add
+
+
+@pytest.fixture
+async def agent(customer, add_agent) -> Person:
+    return await add_agent(customer, "Alice")
+
+
+@pytest.fixture
+async def second_agent(customer, add_agent) -> Person:
+    return await add_agent(customer, "Bob")

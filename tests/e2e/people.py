@@ -1,0 +1,109 @@
+"""The people of the end-to-end stories: real python-socketio clients that record what they receive."""
+
+import asyncio
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+import httpx
+import socketio
+
+EVENTS = ("conversationInfo", "messageArrived")
+WAIT = 10
+
+
+@dataclass
+class Person:
+    """One Socket.IO connection of a participant, recording every event it receives."""
+
+    server_url: str
+    conversation_id: str
+    participant_id: str
+    name: str
+    sio: socketio.AsyncClient = field(default_factory=lambda: socketio.AsyncClient(reconnection=False))
+    received: dict[str, list] = field(default_factory=lambda: defaultdict(list))
+    _arrivals: asyncio.Condition = field(default_factory=asyncio.Condition)
+
+    async def connect(self, transports: tuple[str, ...] = ("websocket",)) -> "Person":
+        for event in EVENTS:
+            self.sio.on(event, self._recorder(event))
+        await self.sio.connect(self.server_url, transports=list(transports), wait_timeout=WAIT)
+        return self
+
+    def _recorder(self, event: str):
+        async def record(payload):
+            async with self._arrivals:
+                self.received[event].append(payload)
+                self._arrivals.notify_all()
+
+        return record
+
+    async def emit(self, event: str, payload) -> dict:
+        return await self.sio.call(event, payload, timeout=WAIT)
+
+    async def join(self, **extra) -> dict:
+        return await self.emit(
+            "joinConversation",
+            {
+                "conversationId": self.conversation_id,
+                "participant": {"id": self.participant_id, "name": self.name},
+                **extra,
+            },
+        )
+
+    async def say(self, text: str, **extra) -> dict:
+        return await self.emit(
+            "sendMessage",
+            {
+                "conversationId": self.conversation_id,
+                "type": "ChatMessage",
+                "from": {"id": self.participant_id, "name": self.name},
+                "text": text,
+                **extra,
+            },
+        )
+
+    async def end(self) -> dict:
+        return await self.emit("endConversation", {"conversationId": self.conversation_id})
+
+    async def wait_for(self, event: str, predicate=lambda payload: True, timeout: float = WAIT):
+        """The first `event` payload received (so far or within `timeout`) that satisfies `predicate`."""
+        async with self._arrivals:
+            await asyncio.wait_for(
+                self._arrivals.wait_for(lambda: any(predicate(p) for p in self.received[event])), timeout
+            )
+            return next(p for p in self.received[event] if predicate(p))
+
+    async def wait_for_text(self, text: str) -> dict:
+        return await self.wait_for("messageArrived", lambda m: m.get("text") == text)
+
+    def texts(self) -> list[str]:
+        return [m["text"] for m in self.received["messageArrived"] if m["type"] == "ChatMessage"]
+
+    def activities(self) -> list[str]:
+        return [m["activityType"] for m in self.received["messageArrived"] if m["type"] == "ActivityMessage"]
+
+    async def disconnect(self) -> None:
+        if self.sio.connected:
+            await self.sio.disconnect()
+
+
+SAMPLE_INIT = {
+    "firstName": "Kashif",
+    "lastName": "",
+    "email": "kashif@ef.com",
+    "phone": "+1343122554",
+    "channel": "web",
+    "language": "en",
+    "subject": "ADSL",
+    "refId": "00923011234567",
+    "comment": "Comment portion is optional",
+    "url": "http://localhost:3001",
+    "timestamp": "2018-05-07T06:52:21.661Z",
+}
+
+
+async def init_conversation(server_url: str, **overrides) -> dict:
+    async with httpx.AsyncClient(base_url=server_url) as http:
+        response = await http.post("/api/customer/init", json={**SAMPLE_INIT, **overrides})
+    assert response.status_code == 200, response.text
+    return response.json()
