@@ -83,7 +83,13 @@ class Person:
         return [m["activityType"] for m in self.received["messageArrived"] if m["type"] == "ActivityMessage"]
 
     async def disconnect(self) -> None:
-        if self.sio.connected:
+        if not self.sio.connected:
+            return
+        if self.sio.transport() == "polling":
+            # A polling client's clean disconnect waits out the pending long-poll (up to the
+            # ping interval); a browser would abort that request, and so does this.
+            await self.sio.eio.disconnect(abort=True)
+        else:
             await self.sio.disconnect()
 
 

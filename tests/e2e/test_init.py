@@ -1,0 +1,96 @@
+"""POST /api/customer/init against a running server."""
+
+import httpx
+import pytest
+from asgiref.sync import sync_to_async
+
+from conversations.models import Conversation, Participant
+from tests.e2e.people import SAMPLE_INIT
+
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture
+async def http(server):
+    async with httpx.AsyncClient(base_url=server.url, timeout=10) as client:
+        yield client
+
+
+async def stored_counts() -> tuple[int, int]:
+    return await sync_to_async(lambda: (Conversation.objects.count(), Participant.objects.count()))()
+
+
+async def test_the_published_sample_body_starts_a_conversation(http):
+    response = await http.post("/api/customer/init", json={**SAMPLE_INIT, "requestId": "r-1"})
+    assert response.status_code == 200
+    body = response.json()
+    assert set(body) == {"conversationId", "participant", "requestId", "timestamp"}
+    assert body["requestId"] == "r-1"
+    assert body["participant"]["name"] == "Kashif"
+    assert body["timestamp"].endswith("Z")
+    conversation = await sync_to_async(Conversation.objects.get)(id=body["conversationId"])
+    assert (conversation.channel, conversation.subject, conversation.customer_email) == ("web", "ADSL", "kashif@ef.com")
+
+
+async def test_ids_that_grant_access_are_128_random_bits(http):
+    bodies = [(await http.post("/api/customer/init", json=SAMPLE_INIT)).json() for _ in range(3)]
+    ids = [b["conversationId"] for b in bodies] + [b["participant"]["id"] for b in bodies]
+    assert len(set(ids)) == 6
+    assert all(len(i) == 32 and int(i, 16) >= 0 for i in ids)
+
+
+async def test_bad_input_gets_400_naming_each_field_and_stores_nothing(http):
+    before = await stored_counts()
+    response = await http.post("/api/customer/init", json={"email": "not-an-email", "phone": ["+1"]})
+    assert response.status_code == 400
+    error = response.json()["error"]
+    assert error["code"] == "INVALID_PAYLOAD"
+    assert set(error["fields"]) == {"email", "phone", "channel"}
+    assert await stored_counts() == before
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"channel": "web"}, ""),  # no identifier at all
+        ({"firstName": "K", "channel": "web site"}, "channel"),
+        ({"firstName": "K", "channel": "web", "comment": "x" * 5000}, "comment"),
+    ],
+)
+async def test_each_kind_of_bad_init_is_refused(http, body, field):
+    before = await stored_counts()
+    response = await http.post("/api/customer/init", json=body)
+    assert response.status_code == 400, response.text
+    fields = response.json()["error"]["fields"]
+    assert field in fields or (field == "" and fields)
+    assert await stored_counts() == before
+
+
+async def test_a_body_that_is_not_json_is_refused(http):
+    response = await http.post("/api/customer/init", content=b"{nope", headers={"content-type": "application/json"})
+    assert response.status_code == 400
+    assert await stored_counts() == (0, 0)
+
+
+async def test_a_replayed_request_id_returns_the_same_conversation(http):
+    first = (await http.post("/api/customer/init", json={**SAMPLE_INIT, "requestId": "retry-me"})).json()
+    again = (await http.post("/api/customer/init", json={**SAMPLE_INIT, "requestId": "retry-me"})).json()
+    assert again["conversationId"] == first["conversationId"]
+    assert again["participant"] == first["participant"]
+    assert await stored_counts() == (1, 1)
+
+
+async def test_a_request_id_reused_by_someone_else_is_a_conflict_not_their_conversation(http):
+    await http.post("/api/customer/init", json={**SAMPLE_INIT, "requestId": "shared"})
+    response = await http.post(
+        "/api/customer/init", json={"firstName": "Mallory", "channel": "web", "requestId": "shared"}
+    )
+    assert response.status_code == 409
+    assert response.json()["error"]["code"] == "REQUEST_ID_CONFLICT"
+    assert "conversationId" not in response.text
+
+
+async def test_the_openapi_document_is_served(http):
+    response = await http.get("/api/openapi.json")
+    assert response.status_code == 200
+    assert "/api/customer/init" in response.json()["paths"]
