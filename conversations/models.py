@@ -77,9 +77,7 @@ class Message(models.Model):
     sequence = models.PositiveBigIntegerField()
     type = models.CharField(max_length=16, choices=Type.choices)
     activity_type = models.CharField(max_length=32, blank=True)
-    sender = models.ForeignKey(
-        Participant, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
+    sender = models.ForeignKey(Participant, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     sender_name = models.CharField(max_length=200, blank=True)
     sender_role = models.CharField(max_length=16, blank=True)
     recipients = models.JSONField(default=list, blank=True, help_text="Participant ids; empty means everyone.")
@@ -89,7 +87,7 @@ class Message(models.Model):
     ref_id = models.CharField(max_length=100, blank=True)
     attachments = models.JSONField(default=list, blank=True)
     info = models.JSONField(default=dict, blank=True)
-    request_id = models.CharField(max_length=64, null=True, blank=True)
+    request_id = models.CharField(max_length=64, null=True, blank=True)  # noqa: DJ001 (NULL: not given, unconstrained)
     client_timestamp = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 

@@ -118,9 +118,7 @@ class Attachment(WireModel):
     type: Annotated[str, StringConstraints(max_length=100)] = "application/octet-stream"
     name: Annotated[str, StringConstraints(max_length=255)] = ""
     content_url: Annotated[str, StringConstraints(min_length=1, max_length=2000), AfterValidator(_attachment_url)]
-    thumbnail_url: Annotated[str, StringConstraints(max_length=2000), AfterValidator(_attachment_url)] | None = (
-        None
-    )
+    thumbnail_url: Annotated[str, StringConstraints(max_length=2000), AfterValidator(_attachment_url)] | None = None
 
 
 class SendMessage(WireModel):

@@ -205,9 +205,7 @@ def _recipients(conversation: Conversation, message: SendMessage) -> list[dict]:
 def message_send(*, conversation_id: str, sender_id: str, message: SendMessage) -> SendResult:
     """Store a message, then say who receives it. A fixed handful of queries, whatever the
     size of the conversation; a repeated requestId from the same sender stores nothing new."""
-    sender = selectors.participant_in_conversation(
-        conversation_id=conversation_id, participant_id=sender_id, lock=True
-    )
+    sender = selectors.participant_in_conversation(conversation_id=conversation_id, participant_id=sender_id, lock=True)
     conversation = sender.conversation
     _require_open(conversation)
     if message.tag == "whisper" and sender.is_customer:

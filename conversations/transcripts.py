@@ -12,6 +12,7 @@ from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
 from django.utils import timezone
 from weasyprint import HTML
+from weasyprint.urls import URLFetcher
 
 from conversations import selectors
 from conversations.errors import NoCustomerEmail
@@ -22,8 +23,15 @@ class RefusedFetch(ValueError):
     pass
 
 
-def _refuse_every_fetch(url: str, *args, **kwargs):
-    raise RefusedFetch(f"transcripts fetch nothing ({url[:60]})")
+class _RefuseEveryFetch(URLFetcher):
+    """WeasyPrint's fetcher with every fetch refused; WeasyPrint logs the refusal and goes on.
+
+    A subclass rather than a plain function: WeasyPrint 70 reads attributes of the fetcher
+    when a fetch fails, and a function made the whole render crash instead.
+    """
+
+    def fetch(self, url: str, headers: dict | None = None):
+        raise RefusedFetch(f"transcripts fetch nothing ({url[:60]})")
 
 
 def is_public_link(url: str) -> bool:
@@ -68,7 +76,7 @@ def _context(conversation: Conversation) -> dict:
 
 def transcript_pdf(conversation: Conversation) -> bytes:
     html = render_to_string("transcripts/transcript.html", _context(conversation))
-    return HTML(string=html, url_fetcher=_refuse_every_fetch, base_url="about:blank").write_pdf()
+    return HTML(string=html, url_fetcher=_RefuseEveryFetch(), base_url="about:blank").write_pdf()
 
 
 def transcript_filename(conversation: Conversation) -> str:

@@ -1,8 +1,17 @@
 import pytest
 from asgiref.sync import sync_to_async
+from django.db import connections
 
 from conversations import services
 from tests.e2e.people import Person, init_conversation
+
+
+@pytest.fixture(autouse=True)
+async def close_test_connections():
+    """The ORM thread of sync_to_async keeps its own connection; close it after each test so
+    the test database can be dropped at the end."""
+    yield
+    await sync_to_async(connections.close_all)()
 
 
 @pytest.fixture

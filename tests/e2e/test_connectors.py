@@ -32,9 +32,7 @@ async def connector_state() -> tuple[bool, int, str]:
     return connector.connected, connector.connected_sockets, connector.name
 
 
-async def test_a_connector_with_its_key_is_registered_and_marked_connected_until_it_leaves(
-    connector_socket, sms_key
-):
+async def test_a_connector_with_its_key_is_registered_and_marked_connected_until_it_leaves(connector_socket, sms_key):
     ack = await connector_socket.call(
         "registerConnector", {"id": "sms", "name": "ExpertFlow SMS Connector", "channel": "sms", "key": sms_key}
     )

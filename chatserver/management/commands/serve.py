@@ -24,6 +24,4 @@ class Command(BaseCommand):
         from daphne.cli import CommandLineInterface
 
         self.stdout.write(f"Chat server on http://{host}:{port}/ (admin at /admin/, API docs at /api/docs)")
-        CommandLineInterface().run(
-            ["-b", host, "-p", str(port), "--proxy-headers", "chatserver.asgi:application"]
-        )
+        CommandLineInterface().run(["-b", host, "-p", str(port), "--proxy-headers", "chatserver.asgi:application"])

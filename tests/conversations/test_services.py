@@ -1,0 +1,105 @@
+"""The services, called directly."""
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from conversations import services
+from conversations.errors import ConversationEnded, ConversationNotFound, NotAParticipant
+from conversations.models import Conversation, Message
+from conversations.schemas import InitRequest, SendMessage
+
+pytestmark = pytest.mark.django_db
+
+
+def start(**fields):
+    return services.conversation_start(request=InitRequest(**{"firstName": "Kashif", "channel": "web", **fields}))
+
+
+def chat(conversation_id: str, text: str, **fields) -> SendMessage:
+    return SendMessage(conversationId=conversation_id, type="ChatMessage", text=text, **fields)
+
+
+def send(sender, text: str, **fields):
+    return services.message_send(
+        conversation_id=sender.conversation_id,
+        sender_id=sender.id,
+        message=chat(sender.conversation_id, text, **fields),
+    )
+
+
+def test_starting_stores_the_conversation_and_its_customer():
+    started = start(email="k@example.com", subject="ADSL")
+    assert started.created
+    assert started.customer.role == "customer"
+    assert started.conversation.participants.get() == started.customer
+    assert (started.conversation.subject, started.conversation.customer_email) == ("ADSL", "k@example.com")
+
+
+def test_the_first_join_stores_a_greeting_for_the_joiner_and_a_joined_notice_for_the_others():
+    started = start()
+    joined = services.conversation_join(conversation_id=started.conversation.id, participant_id=started.customer.id)
+    assert joined.greeting.activity_type == "greetings"
+    assert joined.greeting.recipients == [{"id": started.customer.id, "name": "Kashif"}]
+    assert [d.payload["activityType"] for d in joined.deliveries] == ["participantJoined"]
+
+    again = services.conversation_join(conversation_id=started.conversation.id, participant_id=started.customer.id)
+    assert again.greeting.id == joined.greeting.id
+    assert again.deliveries == []
+    assert Message.objects.filter(activity_type="greetings").count() == 1
+
+
+def test_sending_stores_with_the_next_sequence_and_delivers_to_the_conversation():
+    started = start()
+    first = send(started.customer, "one")
+    second = send(started.customer, "two")
+    assert (first.message.sequence, second.message.sequence) == (1, 2)
+    delivery = second.deliveries[0]
+    assert delivery.event == "messageArrived"
+    assert delivery.audience.conversation_id == started.conversation.id
+    assert not delivery.audience.staff_only and delivery.audience.participant_ids == ()
+    assert delivery.payload["text"] == "two" and delivery.payload["sequence"] == 2
+
+
+def test_a_whisper_is_delivered_to_staff_only():
+    started = start()
+    agent = services.participant_add(conversation_id=started.conversation.id, role="agent", name="Alice")
+    whisper = send(agent, "psst", tag="whisper")
+    assert whisper.deliveries[0].audience.staff_only
+
+
+def test_the_per_message_path_runs_the_same_few_queries_however_long_the_conversation():
+    started = start()
+    send(started.customer, "warm up")
+    with CaptureQueriesContext(connection) as short:
+        send(started.customer, "short conversation", requestId="a")
+    for i in range(300):
+        send(started.customer, f"filler {i}")
+    with CaptureQueriesContext(connection) as long:
+        send(started.customer, "long conversation", requestId="b")
+    assert len(long) == len(short)
+    assert len(short) <= 6, [q["sql"] for q in short]
+
+
+def test_sending_to_an_unknown_conversation_or_as_a_stranger_is_refused():
+    started, other = start(), start(firstName="Eve")
+    with pytest.raises(ConversationNotFound):
+        services.message_send(conversation_id="0" * 32, sender_id=started.customer.id, message=chat("x", "hi"))
+    with pytest.raises(NotAParticipant):
+        services.message_send(
+            conversation_id=started.conversation.id,
+            sender_id=other.customer.id,
+            message=chat(started.conversation.id, "hi"),
+        )
+    assert Message.objects.count() == 0
+
+
+def test_ending_marks_the_conversation_and_refuses_later_messages():
+    started = start()
+    ended = services.conversation_end(conversation_id=started.conversation.id, participant_id=started.customer.id)
+    conversation = Conversation.objects.get(id=started.conversation.id)
+    assert conversation.state == "ended" and conversation.ended_at is not None
+    assert ended.deliveries[0].payload["activityType"] == "endOfConversation"
+    with pytest.raises(ConversationEnded):
+        send(started.customer, "too late")
+    assert not Message.objects.filter(text="too late").exists()
