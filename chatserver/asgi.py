@@ -12,10 +12,11 @@ import socketio  # noqa: E402
 from channels.routing import ProtocolTypeRouter  # noqa: E402
 from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler  # noqa: E402
 
-from conversations.realtime import CUSTOMER_NAMESPACE, sio  # noqa: E402
-from conversations.sockets import CustomerNamespace  # noqa: E402
+from conversations.realtime import AGENT_NAMESPACE, CUSTOMER_NAMESPACE, sio  # noqa: E402
+from conversations.sockets import AgentNamespace, CustomerNamespace  # noqa: E402
 
 sio.register_namespace(CustomerNamespace(CUSTOMER_NAMESPACE))
+sio.register_namespace(AgentNamespace(AGENT_NAMESPACE))
 
 application = socketio.ASGIApp(
     sio,

@@ -179,3 +179,31 @@ LOGGING = {
     },
 }
 CHAT_SITE_NAME = env_str("CHAT_SITE_NAME", "Customer chat")
+
+# Agents and routing.
+CHAT_DEFAULT_QUEUE = env_str("CHAT_DEFAULT_QUEUE", "default")
+CHAT_OFFER_TIMEOUT = env_int("CHAT_OFFER_TIMEOUT", 20)
+CHAT_QUEUE_MAX_WAIT = env_int("CHAT_QUEUE_MAX_WAIT", 0)
+CHAT_REOFFER_AFTER = env_int("CHAT_REOFFER_AFTER", 60)
+CHAT_AGENT_GRACE = env_int("CHAT_AGENT_GRACE", 60)
+CHAT_AGENT_TOKEN_TTL = env_int("CHAT_AGENT_TOKEN_TTL", 12 * 3600)
+CHAT_LOGIN_MAX_FAILURES = env_int("CHAT_LOGIN_MAX_FAILURES", 5)
+CHAT_LOGIN_WINDOW = env_int("CHAT_LOGIN_WINDOW", 300)
+CHAT_SWEEP_INTERVAL = float(env_str("CHAT_SWEEP_INTERVAL", "1.0"))
+CHAT_CONNECTION_STALE = env_int("CHAT_CONNECTION_STALE", 30)
+
+if REDIS_URL:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+AUTHENTICATION_BACKENDS = ["django.contrib.auth.backends.ModelBackend"]
+# Take the client address from X-Forwarded-For: only behind a proxy that sets it.
+CHAT_TRUST_PROXY_HEADERS = env_bool("TRUST_PROXY_HEADERS", False)
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+]
+# Tests only: a fast password hash so that creating and logging in agents costs nothing.
+if env_bool("CHAT_INSECURE_FAST_PASSWORD_HASHER", False):
+    PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

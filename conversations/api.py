@@ -4,9 +4,9 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from ninja import NinjaAPI, Schema
 from ninja.errors import ValidationError as NinjaValidationError
 
-from conversations import selectors, services, transcripts, wire
+from conversations import agent_auth, selectors, services, transcripts, wire
 from conversations.errors import ChatError, EmailNotSent, InvalidPayload, UnsupportedTranscriptType
-from conversations.schemas import InitRequest
+from conversations.schemas import AgentLogin, InitRequest
 
 api = NinjaAPI(title="Customer chat server", version="1", docs_url="/docs", urls_namespace="api")
 
@@ -79,3 +79,40 @@ def customer_transcript(request: HttpRequest, conversation_id: str, kind: str):
     except OSError as exc:  # smtplib errors and refused connections alike
         raise EmailNotSent() from exc
     return HttpResponse(status=200)
+
+
+class AgentOut(Schema):
+    id: int
+    name: str
+    username: str
+    state: str
+    maxChats: int
+
+
+class LoginOut(Schema):
+    token: str
+    expiresAt: str
+    agent: AgentOut
+
+
+def _bearer(request: HttpRequest) -> str:
+    header = request.headers.get("Authorization", "")
+    return header.removeprefix("Bearer ").strip() if header.startswith("Bearer ") else ""
+
+
+@api.post("/agent/login", response={200: LoginOut, 400: ErrorOut, 401: ErrorOut, 429: ErrorOut}, tags=["agent"])
+def agent_login(request: HttpRequest, payload: AgentLogin):
+    """Exchange an agent's username and password for a bearer token (auth of the /agent namespace)."""
+    token, issued = agent_auth.agent_login(
+        username=payload.username, password=payload.password, client_ip=request.META.get("REMOTE_ADDR", "")
+    )
+    return {"token": token, "expiresAt": wire.iso(issued.expires_at), "agent": wire.agent_json(issued.agent)}
+
+
+@api.post("/agent/logout", response={204: None, 401: ErrorOut}, tags=["agent"])
+def agent_logout(request: HttpRequest):
+    """Revoke the bearer token sent in the Authorization header."""
+    token = _bearer(request)
+    agent_auth.agent_for_token(token)
+    agent_auth.token_revoke(token)
+    return 204, None

@@ -5,9 +5,14 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class Audience:
-    conversation_id: str
-    staff_only: bool = False  # whispers: agents and bots, never customers
-    participant_ids: tuple[str, ...] = ()  # when set, only these participants
+    """Customers are reached through their conversation's room (or one participant's room);
+    agents through their own room, which holds every /agent socket of theirs. Services fill
+    `agent_ids` from the database, so an agent who left a conversation hears no more of it."""
+
+    conversation_id: str = ""
+    customers: bool = True  # False for whispers: they never reach a customer socket
+    participant_ids: tuple[str, ...] = ()  # when set, only these customer participants
+    agent_ids: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -111,4 +111,34 @@ class ConnectorUnknown(ChatError):
     default_message = "No connector with that id; create it in admin or with create_connector."
 
 
+class NotOffered(ChatError):
+    code = "NOT_OFFERED"
+    http_status = 409
+    default_message = "This conversation is not (or no longer) offered to you."
+
+
+class QueueNotFound(ChatError):
+    code = "QUEUE_NOT_FOUND"
+    http_status = 404
+    default_message = "No such queue."
+
+
+class AgentNotFound(ChatError):
+    code = "AGENT_NOT_FOUND"
+    http_status = 404
+    default_message = "No such agent."
+
+
+class AgentUnavailable(ChatError):
+    code = "AGENT_UNAVAILABLE"
+    http_status = 409
+    default_message = "That agent is not connected and ready, or has no free capacity."
+
+
+class TooManyAttempts(ChatError):
+    code = "TOO_MANY_ATTEMPTS"
+    http_status = 429
+    default_message = "Too many failed logins; wait a few minutes and try again."
+
+
 ALL_ERRORS: list[type[ChatError]] = [ChatError, *ChatError.__subclasses__()]

@@ -4,14 +4,19 @@ Services return Delivery objects; handlers pass them here after the service's tr
 has committed, so nothing is emitted that is not stored.
 """
 
+import logging
+import uuid
+from collections.abc import Awaitable, Callable
+
 import socketio
 from django.conf import settings
 
 from conversations.deliveries import Audience, Delivery
 
+logger = logging.getLogger(__name__)
+
 CUSTOMER_NAMESPACE = "/"
 AGENT_NAMESPACE = "/agent"
-NAMESPACES = (CUSTOMER_NAMESPACE, AGENT_NAMESPACE)
 
 
 def _client_manager() -> socketio.AsyncManager:
@@ -40,10 +45,6 @@ def room_of_conversation(conversation_id: str) -> str:
     return f"c:{conversation_id}"
 
 
-def room_of_staff(conversation_id: str) -> str:
-    return f"s:{conversation_id}"
-
-
 def room_of_participant(participant_id: str) -> str:
     return f"p:{participant_id}"
 
@@ -52,30 +53,69 @@ def room_of_connector(channel: str) -> str:
     return f"connector:{channel}"
 
 
-def rooms_for(audience: Audience) -> list[str]:
+def room_of_agent(agent_id: int) -> str:
+    return f"a:{agent_id}"
+
+
+def rooms_for(audience: Audience) -> dict[str, list[str]]:
+    """The rooms to emit to, by namespace."""
     if audience.participant_ids:
-        return [room_of_participant(pid) for pid in audience.participant_ids]
-    if audience.staff_only:
-        return [room_of_staff(audience.conversation_id)]
-    return [room_of_conversation(audience.conversation_id)]
+        customer_rooms = [room_of_participant(pid) for pid in audience.participant_ids]
+    elif audience.customers and audience.conversation_id:
+        customer_rooms = [room_of_conversation(audience.conversation_id)]
+    else:
+        customer_rooms = []
+    return {
+        CUSTOMER_NAMESPACE: customer_rooms,
+        AGENT_NAMESPACE: [room_of_agent(agent_id) for agent_id in audience.agent_ids],
+    }
 
 
-async def enter_conversation(sid: str, *, namespace: str, conversation_id: str, participant_id: str, staff: bool):
-    """Put a connection in the rooms that its participant's messages are sent to."""
-    rooms = [room_of_conversation(conversation_id), room_of_participant(participant_id)]
-    if staff:
-        rooms.append(room_of_staff(conversation_id))
-    for room in rooms:
-        await sio.enter_room(sid, room, namespace=namespace)
+async def enter_conversation(sid: str, *, conversation_id: str, participant_id: str) -> None:
+    """Put a customer's connection in the rooms its messages are sent to."""
+    await sio.enter_room(sid, room_of_conversation(conversation_id), namespace=CUSTOMER_NAMESPACE)
+    await sio.enter_room(sid, room_of_participant(participant_id), namespace=CUSTOMER_NAMESPACE)
+
+
+async def enter_agent_room(sid: str, agent_id: int) -> None:
+    await sio.enter_room(sid, room_of_agent(agent_id), namespace=AGENT_NAMESPACE)
 
 
 async def publish(deliveries: list[Delivery], *, skip_sid: str | None = None) -> None:
-    """Emit each delivery to its audience, in every namespace where participants connect."""
+    """Emit each delivery to its audience."""
     for delivery in deliveries:
-        rooms = rooms_for(delivery.audience)
-        for namespace in NAMESPACES:
-            await sio.emit(delivery.event, delivery.payload, to=rooms, namespace=namespace, skip_sid=skip_sid)
+        for namespace, rooms in rooms_for(delivery.audience).items():
+            if rooms:
+                await sio.emit(delivery.event, delivery.payload, to=rooms, namespace=namespace, skip_sid=skip_sid)
 
 
 async def send_to(sid: str, event: str, payload: dict, *, namespace: str) -> None:
     await sio.emit(event, payload, to=sid, namespace=namespace)
+
+
+# Routing's periodic sweep: one loop per server process, started by the first agent connection
+# (daphne sends no ASGI lifespan events to start it with).
+SERVER_ID = uuid.uuid4().hex
+_sweeper_started = False
+
+
+def start_sweeper(sweep_once: Callable[[], Awaitable[None]]) -> None:
+    global _sweeper_started
+    if _sweeper_started:
+        return
+    _sweeper_started = True
+    sio.start_background_task(_sweep_forever, sweep_once)
+
+
+async def _sweep_forever(sweep_once: Callable[[], Awaitable[None]]) -> None:
+    while True:
+        await sio.sleep(settings.CHAT_SWEEP_INTERVAL)
+        try:
+            await sweep_once()
+        except Exception:
+            logger.exception("routing sweep failed; trying again")
+
+
+def local_sids(namespace: str) -> list[str]:
+    """The sids of this process's connections in `namespace`."""
+    return [sid for sid, _ in sio.manager.get_participants(namespace, None)]

@@ -223,3 +223,39 @@ def error_from_validation(exc: ValidationError) -> InvalidPayload | PayloadTooLa
     if types and types <= _TOO_LARGE:
         return PayloadTooLarge("A field is longer than allowed.", fields=fields)
     return InvalidPayload("Some fields are missing or not valid.", fields=fields)
+
+
+class AgentLogin(WireModel):
+    username: Annotated[str, StringConstraints(min_length=1, max_length=150)]
+    password: Annotated[str, StringConstraints(min_length=1, max_length=1000)]
+
+
+class AgentState(WireModel):
+    state: Literal["ready", "notReady"]
+
+
+class ConversationRef(WireModel):
+    """acceptConversation, rejectConversation, leaveConversation"""
+
+    conversation_id: Id
+
+
+class TransferConversation(WireModel):
+    conversation_id: Id
+    queue: Short | None = None
+    agent_id: int | None = None
+
+    @model_validator(mode="after")
+    def one_target(self) -> "TransferConversation":
+        if (self.queue is None) == (self.agent_id is None):
+            raise ValueError("give either queue or agentId")
+        return self
+
+
+class AddAgent(WireModel):
+    conversation_id: Id
+    agent_id: int
+
+
+class Empty(WireModel):
+    pass

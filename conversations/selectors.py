@@ -1,5 +1,7 @@
 """Reads. Nothing here changes the database."""
 
+from dataclasses import dataclass
+
 from django.conf import settings
 
 from conversations.errors import ConversationNotFound, NotAParticipant, TranscriptNotAvailable
@@ -75,3 +77,23 @@ def ended_conversation(conversation_id: str) -> Conversation:
     if conversation is None:
         raise TranscriptNotAvailable()
     return conversation
+
+
+@dataclass
+class ParticipantView:
+    conversation: Conversation
+    participant: Participant
+    history: list[Message]
+    participants: list[Participant]
+
+
+def participant_view(*, participant_id: str) -> ParticipantView:
+    """What a participant sees of its conversation: for an agent's connection that resumes."""
+    participant = Participant.objects.select_related("conversation").get(pk=participant_id)
+    conversation = participant.conversation
+    return ParticipantView(
+        conversation=conversation,
+        participant=participant,
+        history=conversation_history(conversation=conversation, viewer=participant),
+        participants=participants_of(conversation),
+    )

@@ -7,9 +7,9 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from conversations import selectors, wire
+from conversations import routing, selectors, timeline, wire
 from conversations.deliveries import Audience, Delivery
-from conversations.errors import ConversationEnded, InvalidPayload, NotAllowed, RequestIdConflict
+from conversations.errors import InvalidPayload, NotAllowed, NotAParticipant, RequestIdConflict
 from conversations.models import Conversation, Message, Participant
 from conversations.schemas import InitRequest, SendMessage
 
@@ -107,51 +107,37 @@ def conversation_start(*, request: InitRequest) -> StartResult:
     return StartResult(conversation=conversation, customer=customer, created=True)
 
 
-def _append(conversation: Conversation, **fields) -> Message:
-    """Store a message under the conversation's next sequence number. The caller holds the
-    conversation row lock and saves `last_sequence` once at the end."""
-    conversation.last_sequence += 1
-    return Message.objects.create(conversation=conversation, sequence=conversation.last_sequence, **fields)
-
-
-def _activity(conversation: Conversation, activity_type: str, *, info: dict, to: list[dict] | None = None) -> Message:
-    return _append(
-        conversation,
-        type=Message.Type.ACTIVITY,
-        activity_type=activity_type,
-        info=info,
-        recipients=to or [],
-    )
-
-
-def _broadcast(message: Message) -> Delivery:
-    return Delivery("messageArrived", wire.message_json(message), Audience(message.conversation_id))
-
-
-def _require_open(conversation: Conversation) -> None:
-    if not conversation.is_open:
-        raise ConversationEnded()
-
-
 @transaction.atomic
-def participant_add(*, conversation_id: str, role: str, name: str) -> Participant:
-    """Add a participant (an agent, a bot) to an open conversation."""
+def participant_add(*, conversation_id: str, role: str, name: str, agent_id: int | None = None) -> Participant:
+    """Add a participant (an agent, a bot) to an open conversation directly, without routing."""
     conversation = Conversation.objects.select_for_update().get(id=conversation_id)
-    _require_open(conversation)
-    return conversation.participants.create(role=role, name=name)
+    timeline.require_open(conversation)
+    if agent_id is not None:
+        conversation.queued_at = None
+        conversation.save(update_fields=["queued_at"])
+    return conversation.participants.create(role=role, name=name, agent_id=agent_id)
 
 
 @transaction.atomic
 def conversation_join(
-    *, conversation_id: str, participant_id: str, name: str = "", after_sequence: int | None = None
+    *,
+    conversation_id: str,
+    participant_id: str,
+    name: str = "",
+    after_sequence: int | None = None,
+    as_agent: int | None = None,
 ) -> JoinResult:
-    """A participant's connection joins its conversation. The first join stores the greeting
-    (addressed to the joiner) and a participantJoined activity for everyone else."""
+    """A participant's connection joins its conversation: customers on the default namespace,
+    agents (as_agent: the authenticated agent) on /agent, each only as themselves. The first
+    join stores the greeting (addressed to the joiner) and a participantJoined for the others;
+    a customer's conversation with no agent enters its queue."""
     participant = selectors.participant_in_conversation(
         conversation_id=conversation_id, participant_id=participant_id, lock=True
     )
+    if (participant.agent_id or None) != as_agent or (as_agent is None and not participant.is_customer):
+        raise NotAParticipant("Join as yourself: customers on the default namespace, agents on /agent.")
     conversation = participant.conversation
-    _require_open(conversation)
+    timeline.require_open(conversation)
     deliveries: list[Delivery] = []
     if name and name != participant.name:
         participant.name = name
@@ -159,15 +145,19 @@ def conversation_join(
     if participant.joined_at is None:
         participant.joined_at = timezone.now()
         participant.save(update_fields=["joined_at"])
-        greeting = _activity(
+        greeting = timeline.activity(
             conversation,
             "greetings",
             info={"text": settings.CHAT_GREETING},
             to=[{"id": participant.id, "name": participant.name}],
         )
-        joined = _activity(conversation, "participantJoined", info={"participant": wire.participant_json(participant)})
+        joined = timeline.activity(
+            conversation, "participantJoined", info={"participant": wire.participant_json(participant)}
+        )
         conversation.save(update_fields=["last_sequence"])
-        deliveries.append(_broadcast(joined))
+        deliveries.append(timeline.broadcast(joined))
+        if participant.is_customer and routing.needs_an_agent(conversation):
+            deliveries += routing.enqueue(conversation)
     else:
         greeting = (
             conversation.messages.filter(activity_type="greetings", recipients__0__id=participant.id)
@@ -186,19 +176,30 @@ def conversation_join(
     )
 
 
-def _recipients(conversation: Conversation, message: SendMessage) -> list[dict]:
+def _recipients(conversation: Conversation, message: SendMessage) -> list[Participant]:
     if not message.to:
         return []
     wanted = {ref.id for ref in message.to}
-    found = {p.id: p for p in conversation.participants.filter(id__in=wanted, left_at__isnull=True)}
-    if unknown := wanted - found.keys():
+    found = list(conversation.participants.filter(id__in=wanted, left_at__isnull=True))
+    if unknown := wanted - {p.id for p in found}:
         raise InvalidPayload(
             "'to' names participants that are not in this conversation.",
             fields={"to": ", ".join(sorted(unknown))},
         )
-    if message.tag == "whisper" and any(p.is_customer for p in found.values()):
+    if message.tag == "whisper" and any(p.is_customer for p in found):
         raise NotAllowed("A whisper cannot be addressed to a customer.")
-    return [{"id": p.id, "name": p.name} for p in found.values()]
+    return found
+
+
+def _audience(conversation: Conversation, *, whisper: bool, recipients: list[Participant]) -> Audience:
+    if recipients:
+        return Audience(
+            conversation.id,
+            participant_ids=tuple(p.id for p in recipients if p.is_customer),
+            agent_ids=tuple(p.agent_id for p in recipients if p.agent_id),
+            customers=any(p.is_customer for p in recipients),
+        )
+    return Audience(conversation.id, customers=not whisper, agent_ids=timeline.present_agent_ids(conversation.id))
 
 
 @transaction.atomic
@@ -207,7 +208,7 @@ def message_send(*, conversation_id: str, sender_id: str, message: SendMessage) 
     size of the conversation; a repeated requestId from the same sender stores nothing new."""
     sender = selectors.participant_in_conversation(conversation_id=conversation_id, participant_id=sender_id, lock=True)
     conversation = sender.conversation
-    _require_open(conversation)
+    timeline.require_open(conversation)
     if message.tag == "whisper" and sender.is_customer:
         raise NotAllowed("Customers cannot whisper.")
     if message.request_id:
@@ -217,14 +218,14 @@ def message_send(*, conversation_id: str, sender_id: str, message: SendMessage) 
         if earlier is not None:
             return SendResult(message=earlier, duplicate=True)
     recipients = _recipients(conversation, message)
-    stored = _append(
+    stored = timeline.append(
         conversation,
         type=message.type,
         activity_type=message.activity_type,
         sender=sender,
         sender_name=sender.name,
         sender_role=sender.role,
-        recipients=recipients,
+        recipients=[{"id": p.id, "name": p.name} for p in recipients],
         tag=message.tag,
         text=message.text,
         language=message.language or conversation.language,
@@ -235,11 +236,7 @@ def message_send(*, conversation_id: str, sender_id: str, message: SendMessage) 
         client_timestamp=message.timestamp,
     )
     conversation.save(update_fields=["last_sequence"])
-    audience = Audience(
-        conversation.id,
-        staff_only=stored.is_whisper,
-        participant_ids=tuple(r["id"] for r in recipients),
-    )
+    audience = _audience(conversation, whisper=stored.is_whisper, recipients=recipients)
     return SendResult(
         message=stored,
         duplicate=False,
@@ -254,9 +251,12 @@ def conversation_end(*, conversation_id: str, participant_id: str) -> EndResult:
         conversation_id=conversation_id, participant_id=participant_id, lock=True
     )
     conversation = participant.conversation
-    _require_open(conversation)
+    timeline.require_open(conversation)
     conversation.state = Conversation.State.ENDED
     conversation.ended_at = timezone.now()
-    ended = _activity(conversation, "endOfConversation", info={"endedBy": wire.participant_json(participant)})
-    conversation.save(update_fields=["state", "ended_at", "last_sequence"])
-    return EndResult(conversation=conversation, deliveries=[_broadcast(ended)])
+    conversation.queued_at = None
+    ended = timeline.activity(conversation, "endOfConversation", info={"endedBy": wire.participant_json(participant)})
+    conversation.save(update_fields=["state", "ended_at", "queued_at", "last_sequence"])
+    deliveries = [timeline.broadcast(ended), *routing.withdraw_all(conversation)]
+    deliveries += routing.route_freed_agents(conversation)
+    return EndResult(conversation=conversation, deliveries=deliveries)

@@ -1,19 +1,37 @@
-"""Socket.IO handlers of the customer API. Each one parses its payload, calls one service on
-the ORM thread, publishes what the service returns, and answers through the ack."""
+"""Socket.IO handlers. Each parses its payload, calls one service on the ORM thread, publishes
+what the service returns (after its transaction committed), and answers through the ack.
+
+Customers (and the connectors that speak for them) use the default namespace; agents use
+/agent, where the connection itself is authenticated.
+"""
 
 import json
 import logging
 from collections.abc import Awaitable, Callable
 from functools import wraps
+from http.cookies import SimpleCookie
 from typing import Any
+from urllib.parse import urlsplit
 
 import socketio
+from django.conf import settings
 
 from chatserver.db import run_sync
 from connectors import services as connector_services
-from conversations import realtime, services, wire
-from conversations.errors import ChatError, NotJoined, SenderMismatch
-from conversations.schemas import EndConversation, JoinConversation, RegisterConnector, SendMessage, parse
+from conversations import agent_auth, realtime, routing, selectors, services, wire
+from conversations.errors import ChatError, NotJoined, SenderMismatch, Unauthorized
+from conversations.schemas import (
+    AddAgent,
+    AgentState,
+    ConversationRef,
+    Empty,
+    EndConversation,
+    JoinConversation,
+    RegisterConnector,
+    SendMessage,
+    TransferConversation,
+    parse,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -30,6 +48,8 @@ def acknowledged(schema):
             try:
                 if isinstance(data, str | bytes):
                     data = _json_or_none(data)
+                if data is None and schema is Empty:
+                    data = {}
                 result = await handler(self, sid, parse(schema, data))
             except ChatError as error:
                 return {"ok": False, "error": error.as_dict()}
@@ -54,7 +74,11 @@ class ConversationNamespace(socketio.AsyncNamespace):
     """Events every participant uses: join, send, end. A connection remembers, in its
     Socket.IO session, which participant it joined each conversation as."""
 
-    staff = False
+    async def on_connect(self, sid: str, environ: dict, auth: Any = None) -> None:
+        realtime.start_sweeper(sweep_once)
+
+    async def agent_id(self, sid: str) -> int | None:
+        return None
 
     async def joined_participant(self, sid: str, conversation_id: str) -> str:
         session = await self.get_session(sid)
@@ -67,6 +91,13 @@ class ConversationNamespace(socketio.AsyncNamespace):
         async with self.session(sid) as session:
             session.setdefault("joined", {})[conversation_id] = participant_id
 
+    async def forget_join(self, sid: str, conversation_id: str) -> None:
+        async with self.session(sid) as session:
+            session.setdefault("joined", {}).pop(conversation_id, None)
+
+    async def enter(self, sid: str, conversation_id: str, participant_id: str) -> None:
+        await self.remember_join(sid, conversation_id, participant_id)
+
     @acknowledged(JoinConversation)
     async def on_joinConversation(self, sid: str, request: JoinConversation) -> dict:
         result = await run_sync(
@@ -75,25 +106,13 @@ class ConversationNamespace(socketio.AsyncNamespace):
             participant_id=request.participant.id,
             name=request.participant.name,
             after_sequence=request.last_sequence,
+            as_agent=await self.agent_id(sid),
         )
         participant = result.participant
-        await self.remember_join(sid, result.conversation.id, participant.id)
-        await realtime.enter_conversation(
-            sid,
-            namespace=self.namespace,
-            conversation_id=result.conversation.id,
-            participant_id=participant.id,
-            staff=not participant.is_customer,
+        await self.enter(sid, result.conversation.id, participant.id)
+        info = wire.conversation_info(
+            result.conversation, viewer=participant, history=result.history, participants=result.participants
         )
-        participants = [wire.participant_json(p) for p in result.participants]
-        info = {
-            "conversation": wire.conversation_json(result.conversation),
-            "messages": [wire.message_json(m) for m in result.history],
-            "participants": participants,
-            "participant": participants,  # the key the published document's sample uses
-            "role": participant.role,
-            "me": wire.participant_json(participant),
-        }
         await realtime.send_to(sid, "conversationInfo", info, namespace=self.namespace)
         await realtime.send_to(sid, "messageArrived", wire.message_json(result.greeting), namespace=self.namespace)
         await realtime.publish(result.deliveries, skip_sid=sid)
@@ -131,6 +150,10 @@ class ConversationNamespace(socketio.AsyncNamespace):
 class CustomerNamespace(ConversationNamespace):
     """The default namespace: customers, and the channel connectors that speak for them."""
 
+    async def enter(self, sid: str, conversation_id: str, participant_id: str) -> None:
+        await super().enter(sid, conversation_id, participant_id)
+        await realtime.enter_conversation(sid, conversation_id=conversation_id, participant_id=participant_id)
+
     @acknowledged(RegisterConnector)
     async def on_registerConnector(self, sid: str, request: RegisterConnector) -> dict:
         connector = await run_sync(connector_services.connector_register, request=request)
@@ -143,3 +166,132 @@ class CustomerNamespace(ConversationNamespace):
         session = await self.get_session(sid)
         if connector_id := session.get("connector"):
             await run_sync(connector_services.connector_disconnect, connector_id=connector_id)
+
+
+def _same_origin(environ: dict) -> bool:
+    origin = environ.get("HTTP_ORIGIN")
+    return origin is None or urlsplit(origin).netloc == environ.get("HTTP_HOST")
+
+
+def _authenticate(environ: dict, auth: Any):
+    """The agent behind a connection: a bearer token in the `auth` payload, else the desk's
+    session cookie (accepted from the server's own pages only)."""
+    token = auth.get("token") if isinstance(auth, dict) else None
+    if token:
+        return agent_auth.agent_for_token(str(token))
+    cookie = SimpleCookie(environ.get("HTTP_COOKIE", ""))
+    session = cookie.get(settings.SESSION_COOKIE_NAME)
+    if session is None or not _same_origin(environ):
+        raise Unauthorized("Connect with auth {token} from POST /api/agent/login, or log in to the agent desk.")
+    return agent_auth.agent_for_session(session.value)
+
+
+class AgentNamespace(ConversationNamespace):
+    """/agent: authenticated agents. Every socket of an agent is in the agent's own room,
+    where its offers and the messages of its conversations arrive."""
+
+    async def agent_id(self, sid: str) -> int:
+        return (await self.get_session(sid))["agent"]
+
+    async def on_connect(self, sid: str, environ: dict, auth: Any = None) -> None:
+        try:
+            agent = await run_sync(_authenticate, environ=environ, auth=auth)
+        except ChatError as error:
+            raise socketio.exceptions.ConnectionRefusedError(error.as_dict()) from None
+        session = await run_sync(routing.agent_connected, agent_id=agent.pk, sid=sid, server_id=realtime.SERVER_ID)
+        await self.save_session(sid, {"agent": agent.pk, "joined": {}})
+        await realtime.enter_agent_room(sid, agent.pk)
+        realtime.start_sweeper(sweep_once)
+        self.server.start_background_task(self.resume, sid, session)
+
+    async def resume(self, sid: str, session: routing.AgentSession) -> None:
+        """After connecting: who the agent is, its open chats with their history (nothing
+        sent while it was away is lost), and the offers waiting for it."""
+        await realtime.send_to(sid, "agentInfo", {"agent": wire.agent_json(session.agent)}, namespace=self.namespace)
+        for conversation, participant in session.chats:
+            await self.remember_join(sid, conversation.id, participant.id)
+            view = await run_sync(selectors.participant_view, participant_id=participant.id)
+            info = wire.conversation_info(
+                view.conversation, viewer=view.participant, history=view.history, participants=view.participants
+            )
+            await realtime.send_to(sid, "conversationInfo", info, namespace=self.namespace)
+        for offer in session.offers:
+            await realtime.send_to(sid, "conversationOffered", routing.offer_payload(offer), namespace=self.namespace)
+        await realtime.publish(session.deliveries)
+
+    async def on_disconnect(self, sid: str, reason: Any = None) -> None:
+        await realtime.publish(await run_sync(routing.agent_disconnected, sid=sid))
+
+    @acknowledged(AgentState)
+    async def on_agentState(self, sid: str, request: AgentState) -> dict:
+        agent, deliveries = await run_sync(
+            routing.agent_set_state, agent_id=await self.agent_id(sid), state=request.state
+        )
+        await realtime.publish(deliveries)
+        return {"agent": wire.agent_json(agent)}
+
+    @acknowledged(ConversationRef)
+    async def on_acceptConversation(self, sid: str, request: ConversationRef) -> dict:
+        result = await run_sync(
+            routing.offer_accept, agent_id=await self.agent_id(sid), conversation_id=request.conversation_id
+        )
+        participant = result.participant
+        await self.remember_join(sid, result.conversation.id, participant.id)
+        info = wire.conversation_info(
+            result.conversation, viewer=participant, history=result.history, participants=result.participants
+        )
+        await realtime.send_to(sid, "conversationInfo", info, namespace=self.namespace)
+        await realtime.publish(result.deliveries, skip_sid=sid)
+        return {"conversationId": result.conversation.id, "participant": wire.participant_json(participant)}
+
+    @acknowledged(ConversationRef)
+    async def on_rejectConversation(self, sid: str, request: ConversationRef) -> dict:
+        deliveries = await run_sync(
+            routing.offer_reject, agent_id=await self.agent_id(sid), conversation_id=request.conversation_id
+        )
+        await realtime.publish(deliveries)
+        return {"conversationId": request.conversation_id}
+
+    @acknowledged(ConversationRef)
+    async def on_leaveConversation(self, sid: str, request: ConversationRef) -> dict:
+        deliveries = await run_sync(
+            routing.agent_leave, agent_id=await self.agent_id(sid), conversation_id=request.conversation_id
+        )
+        await self.forget_join(sid, request.conversation_id)
+        await realtime.publish(deliveries)
+        return {"conversationId": request.conversation_id}
+
+    @acknowledged(TransferConversation)
+    async def on_transferConversation(self, sid: str, request: TransferConversation) -> dict:
+        deliveries = await run_sync(
+            routing.conversation_transfer,
+            agent_id=await self.agent_id(sid),
+            conversation_id=request.conversation_id,
+            queue_name=request.queue,
+            to_agent_id=request.agent_id,
+        )
+        await self.forget_join(sid, request.conversation_id)
+        await realtime.publish(deliveries)
+        return {"conversationId": request.conversation_id}
+
+    @acknowledged(AddAgent)
+    async def on_addAgent(self, sid: str, request: AddAgent) -> dict:
+        deliveries = await run_sync(
+            routing.conversation_add_agent,
+            agent_id=await self.agent_id(sid),
+            conversation_id=request.conversation_id,
+            to_agent_id=request.agent_id,
+        )
+        await realtime.publish(deliveries)
+        return {"conversationId": request.conversation_id}
+
+    @acknowledged(Empty)
+    async def on_directory(self, sid: str, request: Empty) -> dict:
+        return await run_sync(routing.directory)
+
+
+async def sweep_once() -> None:
+    deliveries = await run_sync(
+        routing.sweep, server_id=realtime.SERVER_ID, live_sids=realtime.local_sids(realtime.AGENT_NAMESPACE)
+    )
+    await realtime.publish(deliveries)

@@ -59,3 +59,26 @@ def conversation_json(conversation: Conversation) -> dict:
             "refId": conversation.customer_ref_id,
         },
     }
+
+
+def conversation_info(conversation: Conversation, *, viewer: Participant, history, participants) -> dict:
+    """The conversationInfo payload a participant gets on joining."""
+    everyone = [participant_json(p) for p in participants]
+    return {
+        "conversation": conversation_json(conversation),
+        "messages": [message_json(m) for m in history],
+        "participants": everyone,
+        "participant": everyone,  # the key the published document's sample uses
+        "role": viewer.role,
+        "me": participant_json(viewer),
+    }
+
+
+def agent_json(agent) -> dict:
+    return {
+        "id": agent.pk,
+        "name": agent.display_name,
+        "username": agent.user.get_username(),
+        "state": agent.state,
+        "maxChats": agent.max_chats,
+    }

@@ -59,6 +59,12 @@ def outbox() -> Iterator[Outbox]:
     controller.stop()
 
 
+@pytest.fixture(autouse=True, scope="session")
+def fast_password_hashing():
+    """Agents are created in the test process too; hash their passwords cheaply there as well."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @dataclass
 class Server:
     url: str
@@ -113,6 +119,7 @@ def server_env(django_db_setup, outbox, tmp_path_factory) -> dict:
         DEFAULT_FROM_EMAIL="chat@example.test",
         LOG_LEVEL="INFO",
         CHAT_VAR_DIR=str(tmp_path_factory.mktemp("server-var")),
+        CHAT_INSECURE_FAST_PASSWORD_HASHER="1",
     )
     return env
 

@@ -5,6 +5,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from conversations import services
+from conversations.agents import agent_create
 from conversations.errors import ConversationEnded, ConversationNotFound, NotAParticipant
 from conversations.models import Conversation, Message
 from conversations.schemas import InitRequest, SendMessage
@@ -57,15 +58,20 @@ def test_sending_stores_with_the_next_sequence_and_delivers_to_the_conversation(
     delivery = second.deliveries[0]
     assert delivery.event == "messageArrived"
     assert delivery.audience.conversation_id == started.conversation.id
-    assert not delivery.audience.staff_only and delivery.audience.participant_ids == ()
+    assert delivery.audience.customers and delivery.audience.participant_ids == ()
     assert delivery.payload["text"] == "two" and delivery.payload["sequence"] == 2
 
 
-def test_a_whisper_is_delivered_to_staff_only():
+def test_a_whisper_is_delivered_to_the_agents_only():
     started = start()
-    agent = services.participant_add(conversation_id=started.conversation.id, role="agent", name="Alice")
+    alice = agent_create(username="alice", password="correct horse battery", queues=["default"])
+    agent = services.participant_add(
+        conversation_id=started.conversation.id, role="agent", name="Alice", agent_id=alice.pk
+    )
     whisper = send(agent, "psst", tag="whisper")
-    assert whisper.deliveries[0].audience.staff_only
+    audience = whisper.deliveries[0].audience
+    assert audience.customers is False and audience.participant_ids == ()
+    assert audience.agent_ids == (alice.pk,)
 
 
 def test_the_per_message_path_runs_the_same_few_queries_however_long_the_conversation():

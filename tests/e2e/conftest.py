@@ -3,7 +3,8 @@ from asgiref.sync import sync_to_async
 from django.db import connections
 
 from conversations import services
-from tests.e2e.people import Person, init_conversation
+from conversations.agents import agent_create
+from tests.e2e.people import Person, init_conversation, login_agent
 
 
 @pytest.fixture(autouse=True)
@@ -52,16 +53,37 @@ async def customer(start_chat) -> Person:
     return await start_chat()
 
 
+PASSWORD = "correct horse battery staple"
+
+
 @pytest.fixture
-async def add_agent(connect):
-    """An agent added to the customer's conversation through the service layer (until agents
-    log in themselves), connected and joined."""
+async def sign_in(server, people):
+    """An agent created in the database, logged in over HTTP, and connected to /agent."""
+
+    async def sign_in(username: str, *, queues=("default",), max_chats: int = 3) -> Person:
+        await sync_to_async(agent_create)(
+            username=username, password=PASSWORD, queues=list(queues), max_chats=max_chats, name=username.title()
+        )
+        login = await login_agent(server.url, username, PASSWORD)
+        person = Person(server.url, "", "", login["agent"]["name"], namespace="/agent", auth={"token": login["token"]})
+        person.agent_id = login["agent"]["id"]
+        people.append(await person.connect())
+        return person
+
+    return sign_in
+
+
+@pytest.fixture
+async def add_agent(sign_in):
+    """An agent put straight into the customer's conversation through the service layer,
+    without routing, then joined from /agent."""
 
     async def add(customer: Person, name: str = "Alice") -> Person:
+        person = await sign_in(name.lower())
         participant = await sync_to_async(services.participant_add)(
-            conversation_id=customer.conversation_id, role="agent", name=name
+            conversation_id=customer.conversation_id, role="agent", name=name, agent_id=person.agent_id
         )
-        person = await connect(customer.conversation_id, participant.id, name)
+        person.conversation_id, person.participant_id = customer.conversation_id, participant.id
         ack = await person.join()
         assert ack["ok"], ack
         return person

@@ -7,7 +7,15 @@ from dataclasses import dataclass, field
 import httpx
 import socketio
 
-EVENTS = ("conversationInfo", "messageArrived")
+EVENTS = (
+    "conversationInfo",
+    "messageArrived",
+    "agentInfo",
+    "conversationOffered",
+    "offerWithdrawn",
+    "conversationAssigned",
+    "conversationRemoved",
+)
 WAIT = 10
 
 
@@ -19,14 +27,23 @@ class Person:
     conversation_id: str
     participant_id: str
     name: str
+    namespace: str = "/"
+    auth: dict | None = None
+    agent_id: int | None = None
     sio: socketio.AsyncClient = field(default_factory=lambda: socketio.AsyncClient(reconnection=False))
     received: dict[str, list] = field(default_factory=lambda: defaultdict(list))
     _arrivals: asyncio.Condition = field(default_factory=asyncio.Condition)
 
     async def connect(self, transports: tuple[str, ...] = ("websocket",)) -> "Person":
         for event in EVENTS:
-            self.sio.on(event, self._recorder(event))
-        await self.sio.connect(self.server_url, transports=list(transports), wait_timeout=WAIT)
+            self.sio.on(event, self._recorder(event), namespace=self.namespace)
+        await self.sio.connect(
+            self.server_url,
+            transports=list(transports),
+            namespaces=[self.namespace],
+            auth=self.auth,
+            wait_timeout=WAIT,
+        )
         return self
 
     def _recorder(self, event: str):
@@ -38,7 +55,7 @@ class Person:
         return record
 
     async def emit(self, event: str, payload) -> dict:
-        return await self.sio.call(event, payload, timeout=WAIT)
+        return await self.sio.call(event, payload, namespace=self.namespace, timeout=WAIT)
 
     async def join(self, **extra) -> dict:
         return await self.emit(
@@ -53,17 +70,17 @@ class Person:
     async def say(self, text: str, **extra) -> dict:
         return await self.emit(
             "sendMessage",
-            {
-                "conversationId": self.conversation_id,
-                "type": "ChatMessage",
-                "from": {"id": self.participant_id, "name": self.name},
-                "text": text,
-                **extra,
-            },
+            {"conversationId": self.conversation_id, "type": "ChatMessage", "text": text, **extra},
         )
 
     async def end(self) -> dict:
         return await self.emit("endConversation", {"conversationId": self.conversation_id})
+
+    def takes(self, ack: dict) -> None:
+        """An agent that accepted or was given a conversation now speaks in it."""
+        assert ack["ok"], ack
+        self.conversation_id = ack["conversationId"]
+        self.participant_id = ack["participant"]["id"]
 
     async def wait_for(self, event: str, predicate=lambda payload: True, timeout: float = WAIT):
         """The first `event` payload received (so far or within `timeout`) that satisfies `predicate`."""
@@ -111,5 +128,12 @@ SAMPLE_INIT = {
 async def init_conversation(server_url: str, **overrides) -> dict:
     async with httpx.AsyncClient(base_url=server_url) as http:
         response = await http.post("/api/customer/init", json={**SAMPLE_INIT, **overrides})
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+async def login_agent(server_url: str, username: str, password: str) -> dict:
+    async with httpx.AsyncClient(base_url=server_url) as http:
+        response = await http.post("/api/agent/login", json={"username": username, "password": password})
     assert response.status_code == 200, response.text
     return response.json()

@@ -11,7 +11,7 @@ from tests.e2e.people import init_conversation
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 
-async def test_a_customer_chats_with_an_agent_from_init_to_emailed_transcript(server, connect, outbox):
+async def test_a_customer_chats_with_an_agent_from_init_to_emailed_transcript(server, connect, add_agent, outbox):
     started = await init_conversation(server.url, requestId="99397bf7-a4fb-41c3-8292-a021b44262a6")
     assert started["requestId"] == "99397bf7-a4fb-41c3-8292-a021b44262a6"
     assert started["participant"]["name"] == "Kashif"
@@ -27,13 +27,7 @@ async def test_a_customer_chats_with_an_agent_from_init_to_emailed_transcript(se
     greeting = await customer.wait_for("messageArrived", lambda m: m.get("activityType") == "greetings")
     assert greeting["type"] == "ActivityMessage"
 
-    from asgiref.sync import sync_to_async
-
-    from conversations import services
-
-    alice = await sync_to_async(services.participant_add)(conversation_id=conversation_id, role="agent", name="Alice")
-    agent = await connect(conversation_id, alice.id, "Alice")
-    assert (await agent.join())["ok"]
+    agent = await add_agent(customer, "Alice")
     joined_notice = await customer.wait_for("messageArrived", lambda m: m.get("activityType") == "participantJoined")
     assert joined_notice["info"]["participant"]["name"] == "Alice"
 

@@ -1,0 +1,86 @@
+"""How agents prove who they are: a login that issues an expiring bearer token (stored as its
+SHA-256 only), or the Django session of the agent desk. Failed logins are throttled per
+username and per client address through Django's cache (Redis when REDIS_URL is set)."""
+
+import hashlib
+import secrets
+from datetime import timedelta
+from importlib import import_module
+
+from django.conf import settings
+from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY, authenticate, load_backend
+from django.core.cache import cache
+from django.utils import timezone
+from django.utils.crypto import constant_time_compare
+
+from conversations.errors import TooManyAttempts, Unauthorized
+from conversations.models import AgentProfile, AgentToken
+
+
+def _hash(value: str) -> str:
+    return hashlib.sha256(value.encode()).hexdigest()
+
+
+def _failure_keys(username: str, client_ip: str) -> list[str]:
+    return [f"login-failures:user:{_hash(username.lower())}", f"login-failures:ip:{client_ip}"]
+
+
+def _count_failure(keys: list[str]) -> None:
+    for key in keys:
+        cache.add(key, 0, timeout=settings.CHAT_LOGIN_WINDOW)
+        try:
+            cache.incr(key)
+        except ValueError:  # expired between add and incr
+            cache.set(key, 1, timeout=settings.CHAT_LOGIN_WINDOW)
+
+
+def agent_login(*, username: str, password: str, client_ip: str) -> tuple[str, AgentToken]:
+    """Check the password and issue a token; refuse after too many failures."""
+    keys = _failure_keys(username, client_ip)
+    if any((cache.get(key) or 0) >= settings.CHAT_LOGIN_MAX_FAILURES for key in keys):
+        raise TooManyAttempts()
+    user = authenticate(username=username, password=password)
+    agent = AgentProfile.objects.filter(user=user).select_related("user").first() if user else None
+    if agent is None:
+        _count_failure(keys)
+        raise Unauthorized("Wrong username or password, or not an agent.")
+    cache.delete(keys[0])
+    token = secrets.token_urlsafe(32)
+    issued = AgentToken.objects.create(
+        key_hash=_hash(token),
+        agent=agent,
+        expires_at=timezone.now() + timedelta(seconds=settings.CHAT_AGENT_TOKEN_TTL),
+    )
+    return token, issued
+
+
+def agent_for_token(token: str) -> AgentProfile:
+    issued = (
+        AgentToken.objects.select_related("agent__user")
+        .filter(key_hash=_hash(token or ""), revoked_at__isnull=True, expires_at__gt=timezone.now())
+        .first()
+    )
+    if issued is None or not issued.agent.user.is_active:
+        raise Unauthorized("The token is unknown, expired or revoked.")
+    return issued.agent
+
+
+def token_revoke(token: str) -> None:
+    AgentToken.objects.filter(key_hash=_hash(token or ""), revoked_at__isnull=True).update(revoked_at=timezone.now())
+
+
+def agent_for_session(session_key: str) -> AgentProfile:
+    """The agent logged in to the desk with this Django session cookie."""
+    session = import_module(settings.SESSION_ENGINE).SessionStore(session_key)
+    user_id, backend_path = session.get(SESSION_KEY), session.get(BACKEND_SESSION_KEY)
+    if not user_id or backend_path not in settings.AUTHENTICATION_BACKENDS:
+        raise Unauthorized("Not logged in.")
+    user = load_backend(backend_path).get_user(user_id)
+    if user is None or not user.is_active:
+        raise Unauthorized("Not logged in.")
+    if not constant_time_compare(session.get(HASH_SESSION_KEY, ""), user.get_session_auth_hash()):
+        raise Unauthorized("The session is no longer valid.")
+    agent = AgentProfile.objects.filter(user=user).select_related("user").first()
+    if agent is None:
+        raise Unauthorized("This user is not an agent.")
+    return agent

@@ -1,0 +1,524 @@
+"""Routing: queues, offers to agents, hand-off, transfer, and the periodic sweep.
+
+All routing state lives in the database (Conversation.queued_at, Offer, AgentConnection), so
+a restart loses no queued conversation and several server processes can route side by side:
+rows are locked while they change, and a unique index allows one pending offer a conversation.
+Like the other services, these return deliveries for the realtime module to send after commit.
+"""
+
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Count, Exists, F, OuterRef, Q, Subquery, Value
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from conversations import selectors, timeline, wire
+from conversations.deliveries import Audience, Delivery
+from conversations.errors import (
+    AgentNotFound,
+    AgentUnavailable,
+    ConversationNotFound,
+    NotAllowed,
+    NotAParticipant,
+    NotOffered,
+    QueueNotFound,
+)
+from conversations.models import AgentConnection, AgentProfile, Conversation, Offer, Participant, Queue
+
+CANDIDATES_TRIED = 5
+WAITING_ROUTED_PER_SWEEP = 50
+
+
+@dataclass
+class AssignResult:
+    conversation: Conversation
+    participant: Participant
+    history: list
+    participants: list[Participant]
+    deliveries: list[Delivery] = field(default_factory=list)
+
+
+def to_agent(agent_id: int, event: str, payload: dict) -> Delivery:
+    return Delivery(event, payload, Audience(customers=False, agent_ids=(agent_id,)))
+
+
+# --- reads -----------------------------------------------------------------------------------
+
+
+def queue_for_subject(subject: str) -> Queue:
+    """The queue named by `subject` (case-insensitive), else the default queue."""
+    if subject and (queue := Queue.objects.filter(name__iexact=subject).first()):
+        return queue
+    default = Queue.objects.filter(is_default=True).first()
+    if default is None:
+        default, _ = Queue.objects.get_or_create(name=settings.CHAT_DEFAULT_QUEUE, defaults={"is_default": True})
+    return default
+
+
+def _live_connection_cutoff():
+    return timezone.now() - timedelta(seconds=settings.CHAT_CONNECTION_STALE)
+
+
+def connected_agents():
+    """Agents with at least one live /agent socket."""
+    live = AgentConnection.objects.filter(agent=OuterRef("pk"), seen_at__gte=_live_connection_cutoff())
+    return AgentProfile.objects.filter(Exists(live), user__is_active=True)
+
+
+def with_load(agents):
+    """Annotate `load`: open chats plus pending offers."""
+    chats = (
+        Participant.objects.filter(agent=OuterRef("pk"), left_at__isnull=True, conversation__state="open")
+        .values("agent")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    offers = (
+        Offer.objects.filter(agent=OuterRef("pk"), state=Offer.State.PENDING).values("agent").annotate(n=Count("pk"))
+    ).values("n")
+    return agents.annotate(load=Coalesce(Subquery(chats), Value(0)) + Coalesce(Subquery(offers), Value(0)))
+
+
+def agent_load(agent: AgentProfile) -> int:
+    return with_load(AgentProfile.objects.filter(pk=agent.pk)).values_list("load", flat=True).get()
+
+
+def _offer_timeout(queue: Queue) -> int:
+    return queue.offer_timeout_seconds or settings.CHAT_OFFER_TIMEOUT
+
+
+def _max_wait(queue: Queue) -> int:
+    return queue.max_wait_seconds if queue.max_wait_seconds is not None else settings.CHAT_QUEUE_MAX_WAIT
+
+
+def _candidates(conversation: Conversation):
+    """Ready, connected agents of the conversation's queue with free capacity, longest idle
+    first; not those already in it, nor those who declined it lately."""
+    declined_lately = Offer.objects.filter(
+        conversation=conversation,
+        state__in=[Offer.State.REJECTED, Offer.State.EXPIRED, Offer.State.WITHDRAWN],
+        answered_at__gte=timezone.now() - timedelta(seconds=settings.CHAT_REOFFER_AFTER),
+    ).values("agent")
+    present = conversation.participants.filter(left_at__isnull=True, agent__isnull=False).values("agent")
+    return (
+        with_load(connected_agents().filter(state=AgentProfile.State.READY, queues=conversation.queue))
+        .filter(load__lt=F("max_chats"))
+        .exclude(pk__in=declined_lately)
+        .exclude(pk__in=present)
+        .order_by(F("idle_since").asc(nulls_first=True), "pk")
+    )
+
+
+# --- offering --------------------------------------------------------------------------------
+
+
+def _customer_payload(conversation: Conversation) -> dict:
+    return wire.conversation_json(conversation)["customer"] | {"name": conversation.customer_name}
+
+
+def offer_payload(offer: Offer) -> dict:
+    conversation = offer.conversation
+    return {
+        "conversation": wire.conversation_json(conversation),
+        "customer": _customer_payload(conversation),
+        "queue": conversation.queue.name if conversation.queue else "",
+        "expiresAt": wire.iso(offer.expires_at),
+    }
+
+
+def _offer_next(conversation: Conversation, *, announce_no_agent: bool) -> list[Delivery]:
+    """Offer a queued conversation (row locked by the caller) to the next eligible agent."""
+    if conversation.offers.filter(state=Offer.State.PENDING).exists():
+        return []
+    for candidate in _candidates(conversation)[:CANDIDATES_TRIED]:
+        agent = AgentProfile.objects.select_for_update().get(pk=candidate.pk)  # serialises its offers
+        if agent_load(agent) >= agent.max_chats:
+            continue
+        offer = Offer.objects.create(
+            conversation=conversation,
+            agent=agent,
+            expires_at=timezone.now() + timedelta(seconds=_offer_timeout(conversation.queue)),
+        )
+        return [to_agent(agent.pk, "conversationOffered", offer_payload(offer))]
+    if announce_no_agent and not connected_agents().filter(state="ready", queues=conversation.queue).exists():
+        notice = timeline.activity(conversation, "noAgentAvailable", info={"queue": conversation.queue.name})
+        conversation.save(update_fields=["last_sequence"])
+        return [timeline.broadcast(notice)]
+    return []
+
+
+def enqueue(conversation: Conversation, *, queue: Queue | None = None) -> list[Delivery]:
+    """Put a conversation (row locked by the caller) in its queue: the customer gets handOff,
+    then the next agent an offer, or the customer noAgentAvailable."""
+    conversation.queue = queue or conversation.queue or queue_for_subject(conversation.subject)
+    conversation.queued_at = timezone.now()
+    hand_off = timeline.activity(conversation, "handOff", info={"queue": conversation.queue.name})
+    conversation.save(update_fields=["queue", "queued_at", "last_sequence"])
+    return [timeline.broadcast(hand_off), *_offer_next(conversation, announce_no_agent=True)]
+
+
+def needs_an_agent(conversation: Conversation) -> bool:
+    return (
+        conversation.is_open
+        and conversation.queued_at is None
+        and not conversation.participants.filter(role=Participant.Role.AGENT, left_at__isnull=True).exists()
+    )
+
+
+def _route_waiting(queue_ids: list[int], limit: int = WAITING_ROUTED_PER_SWEEP) -> list[Delivery]:
+    """Offer waiting conversations of these queues (oldest first) that have no pending offer."""
+    deliveries: list[Delivery] = []
+    waiting = (
+        Conversation.objects.filter(state="open", queued_at__isnull=False, queue_id__in=queue_ids)
+        .exclude(offers__state=Offer.State.PENDING)
+        .order_by("queued_at")
+        .values_list("pk", flat=True)[:limit]
+    )
+    for conversation_id in list(waiting):
+        conversation = Conversation.objects.select_for_update().get(pk=conversation_id)
+        if conversation.is_open and conversation.queued_at is not None:
+            deliveries += _offer_next(conversation, announce_no_agent=False)
+    return deliveries
+
+
+def _queue_ids_of(agent: AgentProfile) -> list[int]:
+    return list(agent.queues.values_list("pk", flat=True))
+
+
+def _withdraw_offers(offers, *, state: str = Offer.State.WITHDRAWN) -> list[Delivery]:
+    deliveries = []
+    now = timezone.now()
+    for offer in offers:
+        offer.state = state
+        offer.answered_at = now
+        offer.save(update_fields=["state", "answered_at"])
+        deliveries.append(to_agent(offer.agent_id, "offerWithdrawn", {"conversationId": offer.conversation_id}))
+    return deliveries
+
+
+# --- agent actions ---------------------------------------------------------------------------
+
+
+def _locked_conversation(conversation_id: str) -> Conversation:
+    conversation = Conversation.objects.select_for_update().filter(pk=conversation_id).first()
+    if conversation is None:
+        raise ConversationNotFound()
+    return conversation
+
+
+def _assign(conversation: Conversation, agent: AgentProfile, *, activity_type: str) -> AssignResult:
+    """Make the agent a participant (row of the conversation locked by the caller)."""
+    participant = conversation.participants.create(
+        role=Participant.Role.AGENT, agent=agent, name=agent.display_name, joined_at=timezone.now()
+    )
+    conversation.queued_at = None
+    notice = timeline.activity(conversation, activity_type, info={"participant": wire.participant_json(participant)})
+    conversation.save(update_fields=["queued_at", "last_sequence"])
+    AgentProfile.objects.filter(pk=agent.pk).update(idle_since=timezone.now())
+    return AssignResult(
+        conversation=conversation,
+        participant=participant,
+        history=selectors.conversation_history(conversation=conversation, viewer=participant),
+        participants=selectors.participants_of(conversation),
+        deliveries=[timeline.broadcast(notice)],
+    )
+
+
+@transaction.atomic
+def offer_accept(*, agent_id: int, conversation_id: str) -> AssignResult:
+    conversation = _locked_conversation(conversation_id)
+    timeline.require_open(conversation)
+    offer = conversation.offers.filter(agent_id=agent_id, state=Offer.State.PENDING).first()
+    if offer is None or offer.expires_at < timezone.now():
+        raise NotOffered()
+    offer.state = Offer.State.ACCEPTED
+    offer.answered_at = timezone.now()
+    offer.save(update_fields=["state", "answered_at"])
+    return _assign(conversation, offer.agent, activity_type="participantJoined")
+
+
+@transaction.atomic
+def offer_reject(*, agent_id: int, conversation_id: str) -> list[Delivery]:
+    conversation = _locked_conversation(conversation_id)
+    offer = conversation.offers.filter(agent_id=agent_id, state=Offer.State.PENDING).first()
+    if offer is None:
+        raise NotOffered()
+    offer.state = Offer.State.REJECTED
+    offer.answered_at = timezone.now()
+    offer.save(update_fields=["state", "answered_at"])
+    if not conversation.is_open:
+        return []
+    return _offer_next(conversation, announce_no_agent=True)
+
+
+@transaction.atomic
+def agent_set_state(*, agent_id: int, state: str) -> tuple[AgentProfile, list[Delivery]]:
+    agent = AgentProfile.objects.select_for_update().get(pk=agent_id)
+    if agent.state != state:
+        agent.state = state
+        if state == AgentProfile.State.READY:
+            agent.idle_since = timezone.now()
+        agent.save(update_fields=["state", "idle_since"])
+    deliveries: list[Delivery] = []
+    if state == AgentProfile.State.READY:
+        deliveries = _route_waiting(_queue_ids_of(agent))
+    else:
+        pending = Offer.objects.select_for_update().filter(agent=agent, state=Offer.State.PENDING)
+        deliveries = _withdraw_offers(pending)
+        deliveries += _route_waiting(_queue_ids_of(agent))
+    return agent, deliveries
+
+
+def _agent_participant(conversation: Conversation, agent_id: int) -> Participant:
+    participant = conversation.participants.filter(agent_id=agent_id, left_at__isnull=True).first()
+    if participant is None:
+        raise NotAParticipant("You are not an agent of this conversation.")
+    return participant
+
+
+def _remove(conversation: Conversation, participant: Participant, *, activity_type: str) -> list[Delivery]:
+    """Take an agent out (row of the conversation locked by the caller); requeue the
+    conversation when no agent is left in it."""
+    participant.left_at = timezone.now()
+    participant.save(update_fields=["left_at"])
+    notice = timeline.activity(conversation, activity_type, info={"participant": wire.participant_json(participant)})
+    conversation.save(update_fields=["last_sequence"])
+    deliveries = [
+        timeline.broadcast(notice),
+        to_agent(participant.agent_id, "conversationRemoved", {"conversationId": conversation.pk}),
+    ]
+    if participant.agent_id:
+        deliveries += _route_waiting(_queue_ids_of(participant.agent))
+    return deliveries
+
+
+@transaction.atomic
+def agent_leave(*, agent_id: int, conversation_id: str) -> list[Delivery]:
+    conversation = _locked_conversation(conversation_id)
+    timeline.require_open(conversation)
+    deliveries = _remove(conversation, _agent_participant(conversation, agent_id), activity_type="participantLeft")
+    if needs_an_agent(conversation):
+        deliveries += enqueue(conversation)
+    return deliveries
+
+
+@transaction.atomic
+def conversation_transfer(
+    *, agent_id: int, conversation_id: str, queue_name: str | None = None, to_agent_id: int | None = None
+) -> list[Delivery]:
+    """Hand a conversation on: to another agent at once, or back to a queue for its next agent."""
+    conversation = _locked_conversation(conversation_id)
+    timeline.require_open(conversation)
+    leaving = _agent_participant(conversation, agent_id)
+    if to_agent_id is not None:
+        result = _add_agent(conversation, to_agent_id)
+        return result.deliveries + _remove(conversation, leaving, activity_type="participantRemoved")
+    queue = Queue.objects.filter(name__iexact=queue_name or "").first()
+    if queue is None:
+        raise QueueNotFound()
+    deliveries = _remove(conversation, leaving, activity_type="participantRemoved")
+    if needs_an_agent(conversation):
+        deliveries += enqueue(conversation, queue=queue)
+    else:
+        conversation.queue = queue
+        conversation.save(update_fields=["queue"])
+    return deliveries
+
+
+def _add_agent(conversation: Conversation, agent_id: int) -> AssignResult:
+    target = connected_agents().filter(pk=agent_id).first()
+    if target is None:
+        if not AgentProfile.objects.filter(pk=agent_id).exists():
+            raise AgentNotFound()
+        raise AgentUnavailable()
+    if conversation.participants.filter(agent=target, left_at__isnull=True).exists():
+        raise NotAllowed("That agent is already in this conversation.")
+    if agent_load(target) >= target.max_chats:
+        raise AgentUnavailable()
+    result = _assign(conversation, target, activity_type="participantAdded")
+    result.deliveries.append(
+        to_agent(
+            target.pk,
+            "conversationAssigned",
+            {"conversationId": conversation.pk, "participant": wire.participant_json(result.participant)},
+        )
+    )
+    return result
+
+
+@transaction.atomic
+def conversation_add_agent(*, agent_id: int, conversation_id: str, to_agent_id: int) -> list[Delivery]:
+    """Conference: a second agent joins, the first stays."""
+    conversation = _locked_conversation(conversation_id)
+    timeline.require_open(conversation)
+    _agent_participant(conversation, agent_id)
+    return _add_agent(conversation, to_agent_id).deliveries
+
+
+# --- connections -----------------------------------------------------------------------------
+
+
+@dataclass
+class AgentSession:
+    agent: AgentProfile
+    chats: list[tuple[Conversation, Participant]]
+    offers: list[Offer]
+    deliveries: list[Delivery] = field(default_factory=list)
+
+
+@transaction.atomic
+def agent_connected(*, agent_id: int, sid: str, server_id: str) -> AgentSession:
+    now = timezone.now()
+    AgentConnection.objects.update_or_create(
+        sid=sid, defaults={"agent_id": agent_id, "server_id": server_id, "seen_at": now}
+    )
+    agent = AgentProfile.objects.select_for_update().select_related("user").get(pk=agent_id)
+    if agent.disconnected_at is not None:
+        agent.disconnected_at = None
+        agent.save(update_fields=["disconnected_at"])
+    chats = [
+        (participant.conversation, participant)
+        for participant in Participant.objects.select_related("conversation").filter(
+            agent=agent, left_at__isnull=True, conversation__state="open"
+        )
+    ]
+    offers = list(
+        Offer.objects.select_related("conversation__queue").filter(
+            agent=agent, state=Offer.State.PENDING, expires_at__gt=now
+        )
+    )
+    return AgentSession(agent=agent, chats=chats, offers=offers, deliveries=_route_waiting(_queue_ids_of(agent)))
+
+
+@transaction.atomic
+def agent_disconnected(*, sid: str) -> list[Delivery]:
+    """The socket is gone. When it was the agent's last, its offers go to the next agent at
+    once; its chats wait for it for CHAT_AGENT_GRACE seconds (see sweep)."""
+    connection = AgentConnection.objects.filter(sid=sid).first()
+    if connection is None:
+        return []
+    connection.delete()
+    agent = AgentProfile.objects.select_for_update().get(pk=connection.agent_id)
+    if connected_agents().filter(pk=agent.pk).exists():
+        return []
+    agent.disconnected_at = timezone.now()
+    agent.save(update_fields=["disconnected_at"])
+    return _reoffer(Offer.objects.select_for_update().filter(agent=agent, state=Offer.State.PENDING))
+
+
+def _reoffer(offers, *, state: str = Offer.State.WITHDRAWN) -> list[Delivery]:
+    deliveries = []
+    for offer in list(offers):
+        deliveries += _withdraw_offers([offer], state=state)
+        conversation = Conversation.objects.select_for_update().get(pk=offer.conversation_id)
+        if conversation.is_open and conversation.queued_at is not None:
+            deliveries += _offer_next(conversation, announce_no_agent=True)
+    return deliveries
+
+
+@transaction.atomic
+def sweep(*, server_id: str, live_sids: list[str]) -> list[Delivery]:
+    """Run by every server process each CHAT_SWEEP_INTERVAL: keep this process's agent
+    connections alive, expire unanswered offers, give up on agents gone past the grace period,
+    end conversations that waited too long, and offer waiting conversations."""
+    now = timezone.now()
+    AgentConnection.objects.filter(server_id=server_id, sid__in=live_sids).update(seen_at=now)
+    AgentConnection.objects.filter(seen_at__lt=now - 10 * timedelta(seconds=settings.CHAT_CONNECTION_STALE)).delete()
+
+    deliveries = _reoffer(
+        Offer.objects.select_for_update(skip_locked=True).filter(state=Offer.State.PENDING, expires_at__lte=now),
+        state=Offer.State.EXPIRED,
+    )
+    deliveries += _reoffer(
+        Offer.objects.select_for_update(skip_locked=True)
+        .filter(state=Offer.State.PENDING)
+        .exclude(agent__in=connected_agents())
+    )
+    deliveries += _release_absent_agents(now)
+    deliveries += _end_overdue(now)
+    queue_ids = list(
+        Conversation.objects.filter(state="open", queued_at__isnull=False).values_list("queue_id", flat=True).distinct()
+    )
+    return deliveries + _route_waiting(queue_ids)
+
+
+def _release_absent_agents(now) -> list[Delivery]:
+    deliveries: list[Delivery] = []
+    cutoff = now - timedelta(seconds=settings.CHAT_AGENT_GRACE)
+    absent = Participant.objects.filter(
+        role=Participant.Role.AGENT, left_at__isnull=True, conversation__state="open"
+    ).filter(Q(agent__disconnected_at__lte=cutoff) | ~Q(agent__in=connected_agents()) & Q(agent__disconnected_at=None))
+    for participant_id, conversation_id in list(absent.values_list("pk", "conversation_id")[:WAITING_ROUTED_PER_SWEEP]):
+        conversation = Conversation.objects.select_for_update().get(pk=conversation_id)
+        participant = Participant.objects.select_related("agent").get(pk=participant_id)
+        if participant.left_at is not None or not conversation.is_open:
+            continue
+        if participant.agent and participant.agent.disconnected_at is None:
+            # Stale connection rows (a server process died): start the grace period now.
+            AgentProfile.objects.filter(pk=participant.agent_id).update(disconnected_at=now)
+            continue
+        deliveries += _remove(conversation, participant, activity_type="participantLeft")
+        if needs_an_agent(conversation):
+            deliveries += enqueue(conversation)
+    return deliveries
+
+
+def _end_overdue(now) -> list[Delivery]:
+    deliveries: list[Delivery] = []
+    waiting = Conversation.objects.filter(state="open", queued_at__isnull=False).select_related("queue")
+    for conversation in list(waiting[:WAITING_ROUTED_PER_SWEEP]):
+        max_wait = _max_wait(conversation.queue) if conversation.queue else settings.CHAT_QUEUE_MAX_WAIT
+        if not max_wait or conversation.queued_at > now - timedelta(seconds=max_wait):
+            continue
+        locked = Conversation.objects.select_for_update().get(pk=conversation.pk)
+        if not locked.is_open or locked.queued_at is None:
+            continue
+        deliveries += end_waiting(locked, reason="noAgentAvailable")
+    return deliveries
+
+
+def end_waiting(conversation: Conversation, *, reason: str) -> list[Delivery]:
+    """End a conversation (row locked) on the server's own account, e.g. it waited too long."""
+    conversation.state = Conversation.State.ENDED
+    conversation.ended_at = timezone.now()
+    conversation.queued_at = None
+    ended = timeline.activity(conversation, "endOfConversation", info={"reason": reason})
+    conversation.save(update_fields=["state", "ended_at", "queued_at", "last_sequence"])
+    return [timeline.broadcast(ended), *withdraw_all(conversation)]
+
+
+def route_freed_agents(conversation: Conversation) -> list[Delivery]:
+    """The conversation ended: its agents have room for the next waiting conversation."""
+    queue_ids = list(
+        Queue.objects.filter(agents__participations__conversation=conversation).values_list("pk", flat=True).distinct()
+    )
+    return _route_waiting(queue_ids) if queue_ids else []
+
+
+def withdraw_all(conversation: Conversation) -> list[Delivery]:
+    """The conversation ended: its pending offer is withdrawn."""
+    return _withdraw_offers(Offer.objects.select_for_update().filter(conversation=conversation, state="pending"))
+
+
+def directory() -> dict:
+    """Queues and agents, for an agent choosing where to transfer a conversation."""
+    connected = set(connected_agents().values_list("pk", flat=True))
+    agents = with_load(AgentProfile.objects.select_related("user").prefetch_related("queues"))
+    return {
+        "queues": [
+            {"name": q.name, "description": q.description, "waiting": q.waiting}
+            for q in Queue.objects.annotate(
+                waiting=Count(
+                    "conversations", filter=Q(conversations__queued_at__isnull=False, conversations__state="open")
+                )
+            )
+        ],
+        "agents": [
+            wire.agent_json(agent)
+            | {"connected": agent.pk in connected, "load": agent.load, "queues": [q.name for q in agent.queues.all()]}
+            for agent in agents
+        ],
+    }

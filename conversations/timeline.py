@@ -1,0 +1,46 @@
+"""Appending to a conversation's timeline: every stored message gets the next sequence number.
+
+Callers hold the conversation row lock (select_for_update) inside their transaction and save
+`last_sequence` once at the end.
+"""
+
+from conversations import wire
+from conversations.deliveries import Audience, Delivery
+from conversations.errors import ConversationEnded
+from conversations.models import Conversation, Message, Participant
+
+
+def append(conversation: Conversation, **fields) -> Message:
+    conversation.last_sequence += 1
+    return Message.objects.create(conversation=conversation, sequence=conversation.last_sequence, **fields)
+
+
+def activity(conversation: Conversation, activity_type: str, *, info: dict, to: list[dict] | None = None) -> Message:
+    return append(
+        conversation,
+        type=Message.Type.ACTIVITY,
+        activity_type=activity_type,
+        info=info,
+        recipients=to or [],
+    )
+
+
+def present_agent_ids(conversation_id: str) -> tuple[int, ...]:
+    return tuple(
+        Participant.objects.filter(
+            conversation_id=conversation_id, left_at__isnull=True, agent__isnull=False
+        ).values_list("agent_id", flat=True)
+    )
+
+
+def broadcast(message: Message, *, customers: bool = True) -> Delivery:
+    """messageArrived for the conversation's customers and its present agents."""
+    audience = Audience(
+        message.conversation_id, customers=customers, agent_ids=present_agent_ids(message.conversation_id)
+    )
+    return Delivery("messageArrived", wire.message_json(message), audience)
+
+
+def require_open(conversation: Conversation) -> None:
+    if not conversation.is_open:
+        raise ConversationEnded()
