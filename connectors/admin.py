@@ -1,0 +1,48 @@
+"""Connectors in the admin. The API key is shown once, in a message, when it is issued (on
+adding a connector, or with the "Issue a new key" action); only its hash is stored, and that
+is never shown."""
+
+from django.contrib import admin, messages
+from django.http import HttpRequest
+
+from connectors.models import Connector
+from connectors.services import connector_create
+
+# Kept up to date by the connectors' sockets, not by people.
+LIVE_STATE = ("connected", "connected_sockets", "last_connected_at", "last_disconnected_at")
+
+
+@admin.register(Connector)
+class ConnectorAdmin(admin.ModelAdmin):
+    list_display = ("id", "name", "channel", "connected", "connected_sockets", "last_connected_at")
+    list_filter = ("connected", "channel")
+    search_fields = ("id", "name", "channel")
+    fields = ("id", "name", "channel", *LIVE_STATE, "created_at", "updated_at")
+    actions = ("issue_new_key",)
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Connector | None = None) -> tuple[str, ...]:
+        if obj is None:
+            return (*LIVE_STATE, "created_at", "updated_at")
+        # The id is the primary key: changing it here would make a second connector.
+        return ("id", *LIVE_STATE, "created_at", "updated_at")
+
+    def save_model(self, request: HttpRequest, obj: Connector, form, change: bool) -> None:
+        if change:
+            super().save_model(request, obj, form, change)
+            return
+        connector, key = connector_create(connector_id=obj.id, name=obj.name, channel=obj.channel)
+        obj.refresh_from_db()
+        self._show_key_once(request, connector, key)
+
+    @admin.action(description="Issue a new key (the old one stops working)", permissions=["change"])
+    def issue_new_key(self, request: HttpRequest, queryset) -> None:
+        for connector in queryset:
+            connector, key = connector_create(connector_id=connector.id, name=connector.name, channel=connector.channel)
+            self._show_key_once(request, connector, key)
+
+    def _show_key_once(self, request: HttpRequest, connector: Connector, key: str) -> None:
+        self.message_user(
+            request,
+            f"Key for connector '{connector.id}', shown only now; copy it into the connector's settings: {key}",
+            messages.WARNING,
+        )
