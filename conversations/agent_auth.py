@@ -34,17 +34,30 @@ def _count_failure(keys: list[str]) -> None:
             cache.set(key, 1, timeout=settings.CHAT_LOGIN_WINDOW)
 
 
+def login_throttle_check(*, username: str, client_ip: str) -> None:
+    """Refuse a login attempt after too many failures of this username or from this address
+    (the API login and the desk's login form count together)."""
+    if any((cache.get(key) or 0) >= settings.CHAT_LOGIN_MAX_FAILURES for key in _failure_keys(username, client_ip)):
+        raise TooManyAttempts()
+
+
+def login_failed(*, username: str, client_ip: str) -> None:
+    _count_failure(_failure_keys(username, client_ip))
+
+
+def login_succeeded(*, username: str, client_ip: str) -> None:
+    cache.delete(_failure_keys(username, client_ip)[0])
+
+
 def agent_login(*, username: str, password: str, client_ip: str) -> tuple[str, AgentToken]:
     """Check the password and issue a token; refuse after too many failures."""
-    keys = _failure_keys(username, client_ip)
-    if any((cache.get(key) or 0) >= settings.CHAT_LOGIN_MAX_FAILURES for key in keys):
-        raise TooManyAttempts()
+    login_throttle_check(username=username, client_ip=client_ip)
     user = authenticate(username=username, password=password)
     agent = AgentProfile.objects.filter(user=user).select_related("user").first() if user else None
     if agent is None:
-        _count_failure(keys)
+        login_failed(username=username, client_ip=client_ip)
         raise Unauthorized("Wrong username or password, or not an agent.")
-    cache.delete(keys[0])
+    login_succeeded(username=username, client_ip=client_ip)
     token = secrets.token_urlsafe(32)
     issued = AgentToken.objects.create(
         key_hash=_hash(token),
@@ -67,6 +80,12 @@ def agent_for_token(token: str) -> AgentProfile:
 
 def token_revoke(token: str) -> None:
     AgentToken.objects.filter(key_hash=_hash(token or ""), revoked_at__isnull=True).update(revoked_at=timezone.now())
+
+
+def tokens_revoke(*, token_ids: list[int]) -> int:
+    """Revoke tokens by id (an operator's action); returns how many were not revoked yet.
+    A socket already connected with one stays connected: tokens are checked on connect."""
+    return AgentToken.objects.filter(pk__in=token_ids, revoked_at__isnull=True).update(revoked_at=timezone.now())
 
 
 def agent_for_session(session_key: str) -> AgentProfile:

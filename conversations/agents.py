@@ -1,4 +1,4 @@
-"""Creating agents: from the shell (create_agent), admin, and tests."""
+"""Managing agents and queues: from the shell (create_agent), admin, and tests."""
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.password_validation import validate_password
@@ -7,18 +7,48 @@ from django.db import transaction
 from conversations.models import AgentProfile, Queue
 
 
+def _first_and_last(name: str) -> tuple[str, str]:
+    first, _, last = name.partition(" ")
+    return first, last
+
+
+def queue_named(name: str) -> Queue:
+    """The queue of that name, whatever its case, created when missing."""
+    return Queue.objects.filter(name__iexact=name).first() or Queue.objects.create(name=name)
+
+
 @transaction.atomic
 def agent_create(
     *, username: str, password: str, queues: list[str], max_chats: int = 3, name: str = ""
 ) -> AgentProfile:
     """Create or update the user and its agent profile; queues are created when missing."""
     user, _ = get_user_model().objects.get_or_create(username=username)
-    first, _, last = name.partition(" ")
     if name:
-        user.first_name, user.last_name = first, last
+        user.first_name, user.last_name = _first_and_last(name)
     validate_password(password, user)
     user.set_password(password)
     user.save()
     agent, _ = AgentProfile.objects.update_or_create(user=user, defaults={"max_chats": max_chats})
-    agent.queues.set([Queue.objects.get_or_create(name=q)[0] for q in queues])
+    agent.queues.set([queue_named(name) for name in queues])
     return agent
+
+
+def agent_password_validate(*, username: str, password: str, name: str = "") -> None:
+    """Raise ValidationError if agent_create would refuse this password for a new user (too
+    short, too common, too like the username or name), so a form can say so before saving."""
+    first, last = _first_and_last(name)
+    validate_password(password, get_user_model()(username=username, first_name=first, last_name=last))
+
+
+@transaction.atomic
+def queue_make_default(*, queue: Queue) -> list[Queue]:
+    """Make `queue` the one that takes conversations whose subject names no queue, the only
+    one; returns the queues that were the default until now."""
+    # Lock every queue (there are few) so that two operators changing the default one after
+    # the other leave one default, not two.
+    list(Queue.objects.select_for_update().values_list("pk", flat=True))
+    previous = list(Queue.objects.filter(is_default=True).exclude(pk=queue.pk))
+    Queue.objects.filter(pk__in=[q.pk for q in previous]).update(is_default=False)
+    Queue.objects.filter(pk=queue.pk).update(is_default=True)
+    queue.is_default = True
+    return previous

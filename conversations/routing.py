@@ -96,18 +96,21 @@ def _max_wait(queue: Queue) -> int:
 
 def _candidates(conversation: Conversation):
     """Ready, connected agents of the conversation's queue with free capacity, longest idle
-    first; not those already in it, nor those who declined it lately."""
+    first; not those in it, nor those who declined or left it lately (CHAT_REOFFER_AFTER)."""
+    lately = timezone.now() - timedelta(seconds=settings.CHAT_REOFFER_AFTER)
     declined_lately = Offer.objects.filter(
         conversation=conversation,
         state__in=[Offer.State.REJECTED, Offer.State.EXPIRED, Offer.State.WITHDRAWN],
-        answered_at__gte=timezone.now() - timedelta(seconds=settings.CHAT_REOFFER_AFTER),
+        answered_at__gte=lately,
     ).values("agent")
-    present = conversation.participants.filter(left_at__isnull=True, agent__isnull=False).values("agent")
+    present_or_left_lately = conversation.participants.filter(
+        Q(left_at__isnull=True) | Q(left_at__gte=lately), agent__isnull=False
+    ).values("agent")
     return (
         with_load(connected_agents().filter(state=AgentProfile.State.READY, queues=conversation.queue))
         .filter(load__lt=F("max_chats"))
         .exclude(pk__in=declined_lately)
-        .exclude(pk__in=present)
+        .exclude(pk__in=present_or_left_lately)
         .order_by(F("idle_since").asc(nulls_first=True), "pk")
     )
 
@@ -232,7 +235,7 @@ def offer_accept(*, agent_id: int, conversation_id: str) -> AssignResult:
     conversation = _locked_conversation(conversation_id)
     timeline.require_open(conversation)
     offer = conversation.offers.filter(agent_id=agent_id, state=Offer.State.PENDING).first()
-    if offer is None or offer.expires_at < timezone.now():
+    if offer is None or offer.expires_at < timezone.now() or conversation.queued_at is None:
         raise NotOffered()
     offer.state = Offer.State.ACCEPTED
     offer.answered_at = timezone.now()
@@ -256,7 +259,7 @@ def offer_reject(*, agent_id: int, conversation_id: str) -> list[Delivery]:
 
 @transaction.atomic
 def agent_set_state(*, agent_id: int, state: str) -> tuple[AgentProfile, list[Delivery]]:
-    agent = AgentProfile.objects.select_for_update().get(pk=agent_id)
+    agent = AgentProfile.objects.select_for_update(of=("self",)).select_related("user").get(pk=agent_id)
     if agent.state != state:
         agent.state = state
         if state == AgentProfile.State.READY:
@@ -375,7 +378,7 @@ def agent_connected(*, agent_id: int, sid: str, server_id: str) -> AgentSession:
     AgentConnection.objects.update_or_create(
         sid=sid, defaults={"agent_id": agent_id, "server_id": server_id, "seen_at": now}
     )
-    agent = AgentProfile.objects.select_for_update().select_related("user").get(pk=agent_id)
+    agent = AgentProfile.objects.select_for_update(of=("self",)).select_related("user").get(pk=agent_id)
     if agent.disconnected_at is not None:
         agent.disconnected_at = None
         agent.save(update_fields=["disconnected_at"])
@@ -439,6 +442,10 @@ def sweep(*, server_id: str, live_sids: list[str]) -> list[Delivery]:
     )
     deliveries += _release_absent_agents(now)
     deliveries += _end_overdue(now)
+    # A queue deleted in admin leaves its waiting conversations without one: the default takes them.
+    orphans = Conversation.objects.filter(state="open", queued_at__isnull=False, queue__isnull=True)
+    if orphans.exists():
+        orphans.update(queue=queue_for_subject(""))
     queue_ids = list(
         Conversation.objects.filter(state="open", queued_at__isnull=False).values_list("queue_id", flat=True).distinct()
     )

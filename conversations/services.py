@@ -28,7 +28,8 @@ class JoinResult:
     history: list[Message]
     participants: list[Participant]
     greeting: Message
-    deliveries: list[Delivery] = field(default_factory=list)
+    deliveries: list[Delivery] = field(default_factory=list)  # for everyone but the joiner
+    announcements: list[Delivery] = field(default_factory=list)  # for everyone
 
 
 @dataclass
@@ -115,6 +116,7 @@ def participant_add(*, conversation_id: str, role: str, name: str, agent_id: int
     if agent_id is not None:
         conversation.queued_at = None
         conversation.save(update_fields=["queued_at"])
+        routing.withdraw_all(conversation)  # its pending offer, if any, is void now
     return conversation.participants.create(role=role, name=name, agent_id=agent_id)
 
 
@@ -138,7 +140,12 @@ def conversation_join(
         raise NotAParticipant("Join as yourself: customers on the default namespace, agents on /agent.")
     conversation = participant.conversation
     timeline.require_open(conversation)
-    deliveries: list[Delivery] = []
+    # The history is what was there before this join; what the join itself stores arrives live.
+    history = selectors.conversation_history(
+        conversation=conversation, viewer=participant, after_sequence=after_sequence
+    )
+    to_others: list[Delivery] = []
+    to_everyone: list[Delivery] = []
     if name and name != participant.name:
         participant.name = name
         participant.save(update_fields=["name"])
@@ -155,24 +162,23 @@ def conversation_join(
             conversation, "participantJoined", info={"participant": wire.participant_json(participant)}
         )
         conversation.save(update_fields=["last_sequence"])
-        deliveries.append(timeline.broadcast(joined))
-        if participant.is_customer and routing.needs_an_agent(conversation):
-            deliveries += routing.enqueue(conversation)
+        to_others.append(timeline.broadcast(joined))
     else:
         greeting = (
             conversation.messages.filter(activity_type="greetings", recipients__0__id=participant.id)
             .order_by("sequence")
             .first()
         )
+    if participant.is_customer and routing.needs_an_agent(conversation):
+        to_everyone += routing.enqueue(conversation)
     return JoinResult(
         conversation=conversation,
         participant=participant,
-        history=selectors.conversation_history(
-            conversation=conversation, viewer=participant, after_sequence=after_sequence
-        ),
+        history=history,
         participants=selectors.participants_of(conversation),
         greeting=greeting,
-        deliveries=deliveries,
+        deliveries=to_others,
+        announcements=to_everyone,
     )
 
 

@@ -114,8 +114,10 @@ class ConversationNamespace(socketio.AsyncNamespace):
             result.conversation, viewer=participant, history=result.history, participants=result.participants
         )
         await realtime.send_to(sid, "conversationInfo", info, namespace=self.namespace)
-        await realtime.send_to(sid, "messageArrived", wire.message_json(result.greeting), namespace=self.namespace)
+        if result.greeting is not None:  # agents put in a conversation by routing are not greeted
+            await realtime.send_to(sid, "messageArrived", wire.message_json(result.greeting), namespace=self.namespace)
         await realtime.publish(result.deliveries, skip_sid=sid)
+        await realtime.publish(result.announcements)
         return {"conversationId": result.conversation.id, "participant": wire.participant_json(participant)}
 
     @acknowledged(SendMessage)

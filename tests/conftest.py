@@ -70,14 +70,22 @@ class Server:
     url: str
     process: subprocess.Popen
     log_path: Path
+    env: dict
+    port: int
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")
 
+    def restart(self) -> None:
+        """Stop the process and start a new one on the same port and database."""
+        stop_server(self)
+        fresh = start_server(env=self.env, log_path=self.log_path, port=self.port)
+        self.process = fresh.process
 
-def start_server(*, env: dict, log_path: Path) -> Server:
-    port = free_port()
-    log = log_path.open("w")
+
+def start_server(*, env: dict, log_path: Path, port: int | None = None) -> Server:
+    port = port or free_port()
+    log = log_path.open("a")
     process = subprocess.Popen(
         [sys.executable, "manage.py", "serve", "--port", str(port)],
         cwd=ROOT,
@@ -92,7 +100,7 @@ def start_server(*, env: dict, log_path: Path) -> Server:
             raise RuntimeError(f"server exited:\n{log_path.read_text()}")
         try:
             httpx.get(f"{url}/api/openapi.json", timeout=1)
-            return Server(url=url, process=process, log_path=log_path)
+            return Server(url=url, process=process, log_path=log_path, env=env, port=port)
         except httpx.TransportError:
             time.sleep(0.2)
     process.kill()
@@ -120,6 +128,8 @@ def server_env(django_db_setup, outbox, tmp_path_factory) -> dict:
         LOG_LEVEL="INFO",
         CHAT_VAR_DIR=str(tmp_path_factory.mktemp("server-var")),
         CHAT_INSECURE_FAST_PASSWORD_HASHER="1",
+        CHAT_SWEEP_INTERVAL="0.2",
+        CHAT_AGENT_GRACE="2",
     )
     return env
 
