@@ -10,6 +10,7 @@ from collections.abc import Awaitable, Callable
 
 import socketio
 from django.conf import settings
+from django.db import DatabaseError
 
 from conversations.deliveries import Audience, Delivery
 
@@ -112,6 +113,8 @@ async def _sweep_forever(sweep_once: Callable[[], Awaitable[None]]) -> None:
         await sio.sleep(settings.CHAT_SWEEP_INTERVAL)
         try:
             await sweep_once()
+        except DatabaseError as error:  # a lock timeout, a restarting database: try next time
+            logger.warning("routing sweep: %s; trying again", error)
         except Exception:
             logger.exception("routing sweep failed; trying again")
 

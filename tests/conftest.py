@@ -14,6 +14,9 @@ import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.handlers import Message as MessageHandler
 from django.conf import settings
+from django.core.management.base import CommandError
+from django.core.management.commands import flush
+from django.db import connection
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -63,6 +66,37 @@ def outbox() -> Iterator[Outbox]:
 def fast_password_hashing():
     """Agents are created in the test process too; hash their passwords cheaply there as well."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True, scope="session")
+def flush_gives_way_to_running_servers():
+    """Between end-to-end tests pytest-django empties the tables (TRUNCATE on PostgreSQL) while
+    the server processes still write (a disconnect being handled, a routing sweep). A TRUNCATE
+    that waits for them can deadlock with them; here it waits briefly, steps back, and tries
+    again, so the server is never the one that is aborted."""
+    if connection.vendor != "postgresql":
+        yield
+        return
+    original = flush.Command.handle
+
+    def patient_handle(self, **options):
+        for _ in range(100):
+            with connection.cursor() as cursor:
+                cursor.execute("SET lock_timeout = '200ms'")
+            try:
+                return original(self, **options)
+            except CommandError as error:
+                if "lock timeout" not in str(error.__cause__ or error):
+                    raise
+                time.sleep(0.05)
+            finally:
+                with connection.cursor() as cursor:
+                    cursor.execute("SET lock_timeout = 0")
+        return original(self, **options)
+
+    flush.Command.handle = patient_handle
+    yield
+    flush.Command.handle = original
 
 
 @dataclass

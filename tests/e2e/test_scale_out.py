@@ -1,0 +1,71 @@
+"""Two server processes sharing PostgreSQL and Redis: people on either reach each other."""
+
+import asyncio
+import os
+
+import pytest
+
+from tests.conftest import start_server, stop_server
+from tests.e2e.people import Person, init_conversation
+
+pytestmark = [
+    pytest.mark.e2e,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.skipif(
+        not os.environ.get("REDIS_URL"),
+        reason="several processes relay through Redis: this runs in make test's PostgreSQL+Redis pass",
+    ),
+]
+
+
+@pytest.fixture(scope="module")
+def other_server(server, server_env, tmp_path_factory):
+    second = start_server(env=server_env, log_path=tmp_path_factory.mktemp("other") / "server.log")
+    yield second
+    stop_server(second)
+    assert "Traceback" not in second.log(), second.log()
+
+
+async def test_a_customer_on_one_process_and_an_agent_on_another_chat(server, other_server, sign_in, people):
+    alice = await sign_in("alice")  # on the first process
+    await alice.disconnect()
+    moved = Person(other_server.url, "", "", "Alice", namespace="/agent", auth=alice.auth, agent_id=alice.agent_id)
+    people.append(await moved.connect())
+    assert (await moved.emit("agentState", {"state": "ready"}))["ok"]
+
+    started = await init_conversation(server.url)
+    customer = Person(server.url, started["conversationId"], started["participant"]["id"], "Kashif")
+    people.append(await customer.connect())
+    assert (await customer.join())["ok"]
+
+    await moved.wait_for("conversationOffered")
+    moved.takes(await moved.emit("acceptConversation", {"conversationId": customer.conversation_id}))
+    assert (await customer.say("hello from process one"))["ok"]
+    await moved.wait_for_text("hello from process one")
+    assert (await moved.say("for agents only", tag="whisper"))["ok"]
+    assert (await moved.say("hello from process two"))["ok"]
+    await customer.wait_for_text("hello from process two")
+    assert "for agents only" not in customer.texts()
+
+
+async def test_with_agents_on_both_processes_each_offer_goes_to_exactly_one(server, other_server, sign_in, people):
+    agents = []
+    for username, url in (("alice", server.url), ("bob", other_server.url)):
+        first = await sign_in(username)
+        await first.disconnect()
+        agent = Person(url, "", "", username, namespace="/agent", auth=first.auth, agent_id=first.agent_id)
+        people.append(await agent.connect())
+        assert (await agent.emit("agentState", {"state": "ready"}))["ok"]
+        agents.append(agent)
+
+    customers = []
+    for _ in range(4):
+        started = await init_conversation(server.url)
+        customer = Person(other_server.url, started["conversationId"], started["participant"]["id"], "Kashif")
+        people.append(await customer.connect())
+        assert (await customer.join())["ok"]
+        customers.append(customer.conversation_id)
+
+    await asyncio.sleep(1.5)  # several sweeps on both processes
+    offered = [offer["conversation"]["id"] for agent in agents for offer in agent.received["conversationOffered"]]
+    assert sorted(offered) == sorted(customers)
