@@ -1,6 +1,7 @@
 """How agents prove who they are: a login that issues an expiring bearer token (stored as its
 SHA-256 only), or the Django session of the agent desk. Failed logins are throttled per
-username and per client address through Django's cache (Redis when REDIS_URL is set)."""
+username and, more loosely (a contact centre's agents often share one address), per client
+address, through Django's cache (Redis when REDIS_URL is set)."""
 
 import hashlib
 import secrets
@@ -37,7 +38,8 @@ def _count_failure(keys: list[str]) -> None:
 def login_throttle_check(*, username: str, client_ip: str) -> None:
     """Refuse a login attempt after too many failures of this username or from this address
     (the API login and the desk's login form count together)."""
-    if any((cache.get(key) or 0) >= settings.CHAT_LOGIN_MAX_FAILURES for key in _failure_keys(username, client_ip)):
+    by_user, by_address = (cache.get(key) or 0 for key in _failure_keys(username, client_ip))
+    if by_user >= settings.CHAT_LOGIN_MAX_FAILURES or by_address >= settings.CHAT_LOGIN_MAX_FAILURES_PER_ADDRESS:
         raise TooManyAttempts()
 
 

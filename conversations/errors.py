@@ -141,4 +141,10 @@ class TooManyAttempts(ChatError):
     default_message = "Too many failed logins; wait a few minutes and try again."
 
 
+class UnknownEvent(ChatError):
+    code = "UNKNOWN_EVENT"
+    http_status = 404
+    default_message = "No such event on this namespace."
+
+
 ALL_ERRORS: list[type[ChatError]] = [ChatError, *ChatError.__subclasses__()]

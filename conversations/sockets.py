@@ -19,7 +19,7 @@ from django.conf import settings
 from chatserver.db import run_sync
 from connectors import services as connector_services
 from conversations import agent_auth, realtime, routing, selectors, services, wire
-from conversations.errors import ChatError, NotJoined, SenderMismatch, Unauthorized
+from conversations.errors import ChatError, NotJoined, SenderMismatch, Unauthorized, UnknownEvent
 from conversations.schemas import (
     AddAgent,
     AgentState,
@@ -44,7 +44,7 @@ def acknowledged(schema):
 
     def decorate(handler: Handler) -> Callable[[Any, str, Any], Awaitable[dict]]:
         @wraps(handler)
-        async def wrapper(self, sid: str, data: Any = None) -> dict:
+        async def wrapper(self, sid: str, data: Any = None, *ignored: Any) -> dict:
             try:
                 if isinstance(data, str | bytes):
                     data = _json_or_none(data)
@@ -76,6 +76,12 @@ class ConversationNamespace(socketio.AsyncNamespace):
 
     async def on_connect(self, sid: str, environ: dict, auth: Any = None) -> None:
         realtime.start_sweeper(sweep_once)
+
+    async def trigger_event(self, event: str, *args: Any) -> Any:
+        """An event this namespace does not know gets an error ack instead of silence."""
+        if event not in ("connect", "disconnect") and not hasattr(self, f"on_{event}"):
+            return {"ok": False, "error": UnknownEvent(f"'{event[:50]}' is not an event of {self.namespace}").as_dict()}
+        return await super().trigger_event(event, *args)
 
     async def agent_id(self, sid: str) -> int | None:
         return None
@@ -199,7 +205,8 @@ class AgentNamespace(ConversationNamespace):
         try:
             agent = await run_sync(_authenticate, environ=environ, auth=auth)
         except ChatError as error:
-            raise socketio.exceptions.ConnectionRefusedError(error.as_dict()) from None
+            # The client's connect_error gets {"message": ..., "data": {"code": ...}}.
+            raise socketio.exceptions.ConnectionRefusedError(error.message, {"code": error.code}) from None
         session = await run_sync(routing.agent_connected, agent_id=agent.pk, sid=sid, server_id=realtime.SERVER_ID)
         await self.save_session(sid, {"agent": agent.pk, "joined": {}})
         await realtime.enter_agent_room(sid, agent.pk)

@@ -1,0 +1,102 @@
+"""Agents prove who they are before they hear anything."""
+
+import httpx
+import pytest
+import socketio
+from asgiref.sync import sync_to_async
+
+from conversations.agents import agent_create
+from conversations.models import AgentToken
+from tests.e2e.conftest import PASSWORD
+
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture
+async def http(server):
+    async with httpx.AsyncClient(base_url=server.url, timeout=10) as client:
+        yield client
+
+
+@pytest.fixture
+async def alice_account():
+    return await sync_to_async(agent_create)(username="alice", password=PASSWORD, queues=["default"])
+
+
+async def refusal(server_url: str, auth) -> dict | None:
+    """The connect_error data of an /agent connection with `auth`, or None if it connected."""
+    client = socketio.AsyncClient(reconnection=False)
+    refused = []
+    client.on("connect_error", refused.append, namespace="/agent")
+    try:
+        await client.connect(server_url, namespaces=["/agent"], auth=auth, transports=["websocket"], wait_timeout=5)
+    except socketio.exceptions.ConnectionError:
+        assert refused, "refused without saying why"
+        return refused[0]
+    await client.disconnect()
+    return None
+
+
+async def test_a_login_issues_a_token_that_opens_the_agent_namespace(server, http, alice_account):
+    response = await http.post("/api/agent/login", json={"username": "alice", "password": PASSWORD})
+    assert response.status_code == 200
+    body = response.json()
+    assert body["agent"]["username"] == "alice" and body["expiresAt"]
+    assert await refusal(server.url, {"token": body["token"]}) is None
+    stored = await sync_to_async(lambda: list(AgentToken.objects.values_list("key_hash", flat=True)))()
+    assert body["token"] not in stored  # only its hash is kept
+
+
+async def test_a_wrong_password_is_refused(http, alice_account):
+    response = await http.post("/api/agent/login", json={"username": "alice", "password": "nope"})
+    assert response.status_code == 401
+    assert response.json()["error"]["code"] == "UNAUTHORIZED"
+
+
+async def test_failed_logins_are_throttled_per_username(http):
+    await sync_to_async(agent_create)(username="mallet", password=PASSWORD, queues=["default"])
+    for _ in range(5):
+        assert (await http.post("/api/agent/login", json={"username": "mallet", "password": "x"})).status_code == 401
+    response = await http.post("/api/agent/login", json={"username": "mallet", "password": PASSWORD})
+    assert response.status_code == 429
+    assert response.json()["error"]["code"] == "TOO_MANY_ATTEMPTS"
+
+
+async def test_a_user_who_is_not_an_agent_gets_no_token(http, django_user_model):
+    await sync_to_async(django_user_model.objects.create_user)(username="operator", password=PASSWORD)
+    response = await http.post("/api/agent/login", json={"username": "operator", "password": PASSWORD})
+    assert response.status_code == 401
+
+
+@pytest.mark.parametrize("auth", [None, {}, {"token": "made-up"}, {"token": 12345}, "just a string"])
+async def test_the_agent_namespace_refuses_missing_or_bad_credentials(server, auth):
+    refused = await refusal(server.url, auth)
+    assert refused is not None and refused["data"]["code"] == "UNAUTHORIZED"
+    assert refused["message"]
+
+
+async def test_a_revoked_token_no_longer_connects(server, http, alice_account):
+    token = (await http.post("/api/agent/login", json={"username": "alice", "password": PASSWORD})).json()["token"]
+    response = await http.post("/api/agent/logout", headers={"Authorization": f"Bearer {token}"})
+    assert response.status_code == 204
+    assert (await refusal(server.url, {"token": token}))["data"]["code"] == "UNAUTHORIZED"
+
+
+async def test_an_expired_token_no_longer_connects(server, http, alice_account):
+    token = (await http.post("/api/agent/login", json={"username": "alice", "password": PASSWORD})).json()["token"]
+    await sync_to_async(lambda: AgentToken.objects.update(expires_at="2000-01-01T00:00:00Z"))()
+    assert (await refusal(server.url, {"token": token}))["data"]["code"] == "UNAUTHORIZED"
+
+
+async def test_a_customer_cannot_use_agent_events(customer):
+    ack = await customer.emit("acceptConversation", {"conversationId": customer.conversation_id})
+    assert ack["ok"] is False and ack["error"]["code"] == "UNKNOWN_EVENT"
+    assert (await customer.say("still fine"))["ok"]
+
+
+async def test_an_agent_cannot_join_as_the_customer(customer, sign_in):
+    alice = await sign_in("alice")
+    alice.conversation_id, alice.participant_id = customer.conversation_id, customer.participant_id
+    ack = await alice.join()
+    assert ack["ok"] is False and ack["error"]["code"] == "NOT_A_PARTICIPANT"
+    assert (await alice.say("pretending"))["error"]["code"] == "NOT_JOINED"
