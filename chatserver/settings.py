@@ -141,6 +141,11 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"
+# The desk's own files and the browser libraries it uses, committed (see static/vendor/README.md).
+STATICFILES_DIRS = [BASE_DIR / "static"]
+
+# The agent desk (conversations/desk.py) is where people log in; the admin has its own login.
+LOGIN_URL = "agent-login"
 
 # Email: console output by default, SMTP when EMAIL_HOST is set.
 EMAIL_HOST = env_str("EMAIL_HOST")
@@ -188,6 +193,7 @@ CHAT_REOFFER_AFTER = env_int("CHAT_REOFFER_AFTER", 60)
 CHAT_AGENT_GRACE = env_int("CHAT_AGENT_GRACE", 60)
 CHAT_AGENT_TOKEN_TTL = env_int("CHAT_AGENT_TOKEN_TTL", 12 * 3600)
 CHAT_LOGIN_MAX_FAILURES = env_int("CHAT_LOGIN_MAX_FAILURES", 5)
+CHAT_LOGIN_MAX_FAILURES_PER_ADDRESS = env_int("CHAT_LOGIN_MAX_FAILURES_PER_ADDRESS", 50)
 CHAT_LOGIN_WINDOW = env_int("CHAT_LOGIN_WINDOW", 300)
 CHAT_SWEEP_INTERVAL = float(env_str("CHAT_SWEEP_INTERVAL", "1.0"))
 CHAT_CONNECTION_STALE = env_int("CHAT_CONNECTION_STALE", 30)
