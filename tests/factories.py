@@ -6,6 +6,22 @@ from typing import Any
 from conversations import schemas, services
 from conversations.models import Conversation, Message, Participant
 
+# The sample request body of the Customer Channel API document (with its missing comma put back).
+SPEC_INIT_SAMPLE = {
+    "firstName": "Kashif",
+    "lastName": "",
+    "email": "kashif@ef.com",
+    "phone": "+1343122554",
+    "channel": "web",
+    "language": "en",
+    "subject": "ADSL",
+    "refId": "00923011234567",
+    "comment": "Comment portion is optional",
+    "url": "http://localhost:3001",
+    "requestId": "99397bf7-a4fb-41c3-8292-a021b44262a6",
+    "timestamp": "2018-05-07T06:52:21.661Z",
+}
+
 CUSTOMER = {
     "firstName": "Ada",
     "lastName": "Lovelace",

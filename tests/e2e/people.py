@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 import httpx
 import socketio
 
+from tests.factories import SPEC_INIT_SAMPLE
+
 EVENTS = (
     "conversationInfo",
     "messageArrived",
@@ -45,6 +47,19 @@ class Person:
             wait_timeout=WAIT,
         )
         return self
+
+    async def another_connection(self, server_url: str | None = None) -> "Person":
+        """A second tab, or a reconnect, of the same person (to this server or another one)."""
+        twin = Person(
+            server_url or self.server_url,
+            self.conversation_id,
+            self.participant_id,
+            self.name,
+            namespace=self.namespace,
+            auth=self.auth,
+            agent_id=self.agent_id,
+        )
+        return await twin.connect()
 
     def _recorder(self, event: str):
         async def record(payload):
@@ -110,19 +125,8 @@ class Person:
             await self.sio.disconnect()
 
 
-SAMPLE_INIT = {
-    "firstName": "Kashif",
-    "lastName": "",
-    "email": "kashif@ef.com",
-    "phone": "+1343122554",
-    "channel": "web",
-    "language": "en",
-    "subject": "ADSL",
-    "refId": "00923011234567",
-    "comment": "Comment portion is optional",
-    "url": "http://localhost:3001",
-    "timestamp": "2018-05-07T06:52:21.661Z",
-}
+# Without the requestId: each call starts its own conversation.
+SAMPLE_INIT = {key: value for key, value in SPEC_INIT_SAMPLE.items() if key != "requestId"}
 
 
 async def init_conversation(server_url: str, **overrides) -> dict:

@@ -23,6 +23,12 @@ async def ready(agent) -> None:
     assert ack["ok"] and ack["agent"]["state"] == "ready", ack
 
 
+async def take(agent, customer) -> dict:
+    """The agent waits for the customer's offer and accepts it."""
+    await agent.wait_for("conversationOffered", offered(customer.conversation_id))
+    return await accept(agent, customer)
+
+
 async def accept(agent, customer) -> dict:
     ack = await agent.emit("acceptConversation", {"conversationId": customer.conversation_id})
     agent.takes(ack)
@@ -148,8 +154,7 @@ async def test_whispers_between_agents_never_reach_the_customer(sign_in, start_c
     alice, bob = await sign_in("alice"), await sign_in("bob")
     await ready(alice)
     customer = await start_chat()
-    await alice.wait_for("conversationOffered", offered(customer.conversation_id))
-    await accept(alice, customer)
+    await take(alice, customer)
     assert (await alice.emit("addAgent", {"conversationId": customer.conversation_id, "agentId": bob.agent_id}))["ok"]
     assigned = await bob.wait_for("conversationAssigned")
     bob.conversation_id, bob.participant_id = assigned["conversationId"], assigned["participant"]["id"]
@@ -170,10 +175,7 @@ async def test_a_transfer_to_a_queue_hands_the_chat_to_an_agent_of_that_queue(si
     await ready(alice)
     await ready(bill)
     customer = await start_chat()
-    offer = await alice.wait_for("conversationOffered", offered(customer.conversation_id))
-    if offer is None:
-        pytest.fail("alice got no offer")
-    await accept(alice, customer)
+    await take(alice, customer)
 
     ack = await alice.emit("transferConversation", {"conversationId": customer.conversation_id, "queue": "billing"})
     assert ack["ok"], ack
@@ -194,8 +196,7 @@ async def test_a_transfer_to_an_agent_moves_the_chat_at_once(sign_in, start_chat
     alice, bob = await sign_in("alice"), await sign_in("bob")
     await ready(alice)
     customer = await start_chat()
-    await alice.wait_for("conversationOffered", offered(customer.conversation_id))
-    await accept(alice, customer)
+    await take(alice, customer)
     await ready(bob)
 
     ack = await alice.emit(
@@ -213,8 +214,7 @@ async def test_transfer_to_an_unknown_queue_or_agent_is_refused_and_nothing_chan
     alice = await sign_in("alice")
     await ready(alice)
     customer = await start_chat()
-    await alice.wait_for("conversationOffered", offered(customer.conversation_id))
-    await accept(alice, customer)
+    await take(alice, customer)
     to_queue = await alice.emit("transferConversation", {"conversationId": customer.conversation_id, "queue": "nope"})
     to_agent = await alice.emit("transferConversation", {"conversationId": customer.conversation_id, "agentId": 999})
     both = await alice.emit(
@@ -232,8 +232,7 @@ async def test_leaving_puts_the_conversation_back_in_its_queue(sign_in, start_ch
     alice, bob = await sign_in("alice"), await sign_in("bob")
     await ready(alice)
     customer = await start_chat()
-    await alice.wait_for("conversationOffered", offered(customer.conversation_id))
-    await accept(alice, customer)
+    await take(alice, customer)
     await ready(bob)
     assert (await alice.emit("leaveConversation", {"conversationId": customer.conversation_id}))["ok"]
     await customer.wait_for("messageArrived", activity("participantLeft"))
@@ -244,14 +243,11 @@ async def test_an_agent_who_drops_and_returns_in_time_keeps_its_chat_and_misses_
     alice = await sign_in("alice")
     await ready(alice)
     customer = await start_chat()
-    await alice.wait_for("conversationOffered", offered(customer.conversation_id))
-    await accept(alice, customer)
+    await take(alice, customer)
 
     await alice.sio.disconnect()
     assert (await customer.say("Did you go?"))["ok"]
-    back = await alice.__class__(
-        alice.server_url, "", "", "Alice", namespace="/agent", auth=alice.auth, agent_id=alice.agent_id
-    ).connect()
+    back = await alice.another_connection()
     try:
         info = await back.wait_for("conversationInfo", lambda i: i["conversation"]["id"] == customer.conversation_id)
         assert "Did you go?" in [m["text"] for m in info["messages"]]
@@ -268,8 +264,7 @@ async def test_an_agent_gone_past_the_grace_period_loses_the_chat_to_the_queue(s
     alice, bob = await sign_in("alice"), await sign_in("bob")
     await ready(alice)
     customer = await start_chat()
-    await alice.wait_for("conversationOffered", offered(customer.conversation_id))
-    await accept(alice, customer)
+    await take(alice, customer)
     await ready(bob)
 
     await alice.sio.disconnect()
@@ -290,9 +285,7 @@ async def test_the_offers_of_an_agent_who_disconnects_go_to_the_next_agent_at_on
 
 async def test_two_tabs_racing_to_accept_the_same_offer_make_one_participant(sign_in, start_chat, connect):
     alice = await sign_in("alice")
-    second_tab = await alice.__class__(
-        alice.server_url, "", "", "Alice", namespace="/agent", auth=alice.auth, agent_id=alice.agent_id
-    ).connect()
+    second_tab = await alice.another_connection()
     try:
         await ready(alice)
         customer = await start_chat()

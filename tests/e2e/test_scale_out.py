@@ -29,8 +29,8 @@ def other_server(server, server_env, tmp_path_factory):
 async def test_a_customer_on_one_process_and_an_agent_on_another_chat(server, other_server, sign_in, people):
     alice = await sign_in("alice")  # on the first process
     await alice.disconnect()
-    moved = Person(other_server.url, "", "", "Alice", namespace="/agent", auth=alice.auth, agent_id=alice.agent_id)
-    people.append(await moved.connect())
+    moved = await alice.another_connection(other_server.url)
+    people.append(moved)
     assert (await moved.emit("agentState", {"state": "ready"}))["ok"]
 
     started = await init_conversation(server.url)
@@ -53,8 +53,8 @@ async def test_with_agents_on_both_processes_each_offer_goes_to_exactly_one(serv
     for username, url in (("alice", server.url), ("bob", other_server.url)):
         first = await sign_in(username)
         await first.disconnect()
-        agent = Person(url, "", "", username, namespace="/agent", auth=first.auth, agent_id=first.agent_id)
-        people.append(await agent.connect())
+        agent = await first.another_connection(url)
+        people.append(agent)
         assert (await agent.emit("agentState", {"state": "ready"}))["ok"]
         agents.append(agent)
 
