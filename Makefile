@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 8080
 HOST ?= 127.0.0.1
 
-.PHONY: run test lint format migrate admin bench clean
+.PHONY: run test lint format migrate admin bench clean browser
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -36,9 +36,16 @@ format: $(VENV)/.installed-test
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
+# The agent desk's browser tests drive Debian's chromium (never a browser download of their own).
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then sudo=; else sudo=sudo; fi; \
+	  $$sudo apt-get update && $$sudo env DEBIAN_FRONTEND=noninteractive \
+	    apt-get install -y --no-install-recommends chromium; }
+
 # The whole suite on the embedded defaults (SQLite, in-memory), then the end-to-end tests
 # again on PostgreSQL and Redis when they answer (see tests/backends.sh).
-test: lint
+test: lint browser
 	$(BIN)/python -m pytest
 	bash tests/backends.sh $(BIN)/python -m pytest -m e2e
 

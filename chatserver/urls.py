@@ -1,9 +1,13 @@
 from django.contrib import admin
 from django.urls import path
 
+from conversations import desk
 from conversations.api import api
 
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/", api.urls),
+    path("agent/", desk.desk, name="agent-desk"),
+    path("agent/login/", desk.login, name="agent-login"),
+    path("agent/logout/", desk.logout, name="agent-logout"),
 ]

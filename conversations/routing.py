@@ -517,7 +517,7 @@ def directory() -> dict:
     return {
         "queues": [
             {"name": q.name, "description": q.description, "waiting": q.waiting}
-            for q in Queue.objects.annotate(
+            for q in Queue.objects.order_by("name").annotate(
                 waiting=Count(
                     "conversations", filter=Q(conversations__queued_at__isnull=False, conversations__state="open")
                 )

@@ -24,4 +24,7 @@ class Command(BaseCommand):
         from daphne.cli import CommandLineInterface
 
         self.stdout.write(f"Chat server on http://{host}:{port}/ (admin at /admin/, API docs at /api/docs)")
-        CommandLineInterface().run(["-b", host, "-p", str(port), "--proxy-headers", "chatserver.asgi:application"])
+        # X-Forwarded-For names the client only behind a proxy that sets it; otherwise anyone
+        # could pick their own address (and slip past the per-address login limit).
+        proxy = ["--proxy-headers"] if settings.CHAT_TRUST_PROXY_HEADERS else []
+        CommandLineInterface().run(["-b", host, "-p", str(port), *proxy, "chatserver.asgi:application"])
