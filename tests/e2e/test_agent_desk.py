@@ -1,8 +1,8 @@
 """The agent desk as an agent sees it: Debian's Chromium, driven by Playwright, on the real server;
 the customers are the python-socketio clients of tests/e2e/people.py."""
 
-import re
 import os
+import re
 import shutil
 from pathlib import Path
 
