@@ -29,8 +29,9 @@ def connector_create(*, connector_id: str, name: str, channel: str | None = None
 
 
 @transaction.atomic
-def connector_register(*, request: RegisterConnector) -> Connector:
-    """A connector's socket says who it is; it is marked connected until that socket goes."""
+def connector_register(*, request: RegisterConnector, new_connection: bool = True) -> Connector:
+    """A connector's socket says who it is; it is marked connected until that socket goes.
+    A connection that registers again (new_connection=False) is not counted twice."""
     connector = Connector.objects.select_for_update().filter(id=request.id).first()
     if connector is None:
         raise ConnectorUnknown()
@@ -38,7 +39,7 @@ def connector_register(*, request: RegisterConnector) -> Connector:
         raise Unauthorized("Wrong or missing connector key.")
     connector.name = request.name or connector.name
     connector.connected = True
-    connector.connected_sockets = F("connected_sockets") + 1
+    connector.connected_sockets = F("connected_sockets") + (1 if new_connection else 0)
     connector.last_connected_at = timezone.now()
     connector.save(update_fields=["name", "connected", "connected_sockets", "last_connected_at", "updated_at"])
     connector.refresh_from_db()

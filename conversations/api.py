@@ -1,12 +1,17 @@
 """REST endpoints of the customer API (django-ninja; OpenAPI document at /api/docs)."""
 
+import logging
+
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from ninja import NinjaAPI, Schema
+from ninja.errors import HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 
 from conversations import agent_auth, selectors, services, transcripts, wire
 from conversations.errors import ChatError, EmailNotSent, InvalidPayload, UnsupportedTranscriptType
-from conversations.schemas import AgentLogin, InitRequest
+from conversations.schemas import AgentLogin, InitRequest, error_from_details
+
+logger = logging.getLogger(__name__)
 
 api = NinjaAPI(title="Customer chat server", version="1", docs_url="/docs", urls_namespace="api")
 
@@ -40,11 +45,21 @@ def chat_error(request: HttpRequest, error: ChatError) -> HttpResponse:
 
 @api.exception_handler(NinjaValidationError)
 def invalid_request(request: HttpRequest, exc: NinjaValidationError) -> HttpResponse:
-    fields: dict[str, str] = {}
-    for error in exc.errors:
-        location = [str(part) for part in error.get("loc", ())][2:]  # drop ("body", "payload")
-        fields.setdefault(".".join(location) or "body", str(error.get("msg", "")).removeprefix("Value error, "))
-    return chat_error(request, InvalidPayload("Some fields are missing or not valid.", fields=fields))
+    return chat_error(request, error_from_details(exc.errors, drop_location=2))  # less ("body", "payload")
+
+
+@api.exception_handler(HttpError)
+def http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+    """Errors django-ninja raises itself, such as a body that is not JSON."""
+    error = InvalidPayload(exc.message) if exc.status_code == 400 else ChatError(exc.message)
+    error.http_status = exc.status_code
+    return chat_error(request, error)
+
+
+@api.exception_handler(Exception)
+def unexpected(request: HttpRequest, exc: Exception) -> HttpResponse:
+    logger.exception("%s %s failed", request.method, request.path)
+    return chat_error(request, ChatError())
 
 
 @api.post("/customer/init", response={200: InitResponse, 400: ErrorOut, 409: ErrorOut}, tags=["customer"])

@@ -1,6 +1,6 @@
 """Domain errors. Each has one code (for Socket.IO acks) and one HTTP status (for REST).
 
-The list is documented in docs/protocol.md; keep the two in step.
+The list is documented in docs/errors.md; keep the two in step.
 """
 
 
@@ -132,7 +132,7 @@ class AgentNotFound(ChatError):
 class AgentUnavailable(ChatError):
     code = "AGENT_UNAVAILABLE"
     http_status = 409
-    default_message = "That agent is not connected and ready, or has no free capacity."
+    default_message = "That agent is not connected, or has no free capacity."
 
 
 class TooManyAttempts(ChatError):

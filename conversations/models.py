@@ -1,5 +1,7 @@
 from django.conf import settings
+from django.core.validators import MinValueValidator
 from django.db import models
+from django.db.models.functions import Lower
 
 from conversations.ids import new_secret_id
 
@@ -11,7 +13,10 @@ class Queue(models.Model):
     description = models.CharField(max_length=200, blank=True)
     is_default = models.BooleanField(default=False, help_text="Takes conversations whose subject names no queue.")
     offer_timeout_seconds = models.PositiveIntegerField(
-        null=True, blank=True, help_text="How long an agent has to accept an offer; empty: the server default."
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1)],
+        help_text="How long an agent has to accept an offer; empty: the server default.",
     )
     max_wait_seconds = models.PositiveIntegerField(
         null=True,
@@ -21,6 +26,7 @@ class Queue(models.Model):
 
     class Meta:
         ordering = ["name"]
+        constraints = [models.UniqueConstraint(Lower("name"), name="queue_name_unique_whatever_its_case")]
 
     def __str__(self) -> str:
         return self.name

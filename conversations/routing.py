@@ -455,6 +455,10 @@ def sweep(*, server_id: str, live_sids: list[str]) -> list[Delivery]:
 def _release_absent_agents(now) -> list[Delivery]:
     deliveries: list[Delivery] = []
     cutoff = now - timedelta(seconds=settings.CHAT_AGENT_GRACE)
+    # Gone past the grace period: back as "not ready", so no chat is offered before they say so.
+    AgentProfile.objects.filter(disconnected_at__lte=cutoff, state=AgentProfile.State.READY).update(
+        state=AgentProfile.State.NOT_READY
+    )
     absent = Participant.objects.filter(
         role=Participant.Role.AGENT, left_at__isnull=True, conversation__state="open"
     ).filter(Q(agent__disconnected_at__lte=cutoff) | ~Q(agent__in=connected_agents()) & Q(agent__disconnected_at=None))
@@ -475,7 +479,9 @@ def _release_absent_agents(now) -> list[Delivery]:
 
 def _end_overdue(now) -> list[Delivery]:
     deliveries: list[Delivery] = []
-    waiting = Conversation.objects.filter(state="open", queued_at__isnull=False).select_related("queue")
+    waiting = (
+        Conversation.objects.filter(state="open", queued_at__isnull=False).select_related("queue").order_by("queued_at")
+    )
     for conversation in list(waiting[:WAITING_ROUTED_PER_SWEEP]):
         max_wait = _max_wait(conversation.queue) if conversation.queue else settings.CHAT_QUEUE_MAX_WAIT
         if not max_wait or conversation.queued_at > now - timedelta(seconds=max_wait):

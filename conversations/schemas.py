@@ -15,6 +15,7 @@ from django.core.validators import validate_email
 from pydantic import (
     AfterValidator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     StringConstraints,
@@ -32,7 +33,8 @@ Name = Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)]
 Short = Annotated[str, StringConstraints(strip_whitespace=True, max_length=100)]
 Slug = Annotated[
     str,
-    StringConstraints(strip_whitespace=True, to_lower=True, pattern=r"^[a-z0-9][a-z0-9_-]{0,31}$"),
+    BeforeValidator(lambda value: value.strip().lower() if isinstance(value, str) else value),
+    StringConstraints(pattern=r"^[a-z0-9][a-z0-9_-]{0,31}$"),
 ]
 Url = Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000)]
 
@@ -61,8 +63,8 @@ class InitRequest(WireModel):
 
     model_config = ConfigDict(extra="allow")
 
-    first_name: Name = ""
-    last_name: Name = ""
+    first_name: Short = ""
+    last_name: Short = ""
     email: Annotated[str, StringConstraints(max_length=254), AfterValidator(_email_or_blank)] = ""
     phone: Annotated[str, StringConstraints(max_length=32, pattern=r"^[0-9+()\-. ]*$")] = ""
     channel: Slug
@@ -163,7 +165,7 @@ class SendMessage(WireModel):
     @classmethod
     def info_is_small(cls, value: dict[str, Any]) -> dict[str, Any]:
         if len(repr(value)) > MAX_INFO_BYTES:
-            raise PydanticCustomError("too_long", "info is larger than {limit} bytes", {"limit": MAX_INFO_BYTES})
+            raise PydanticCustomError("too_long", "info is longer than {limit} characters", {"limit": MAX_INFO_BYTES})
         return value
 
     @model_validator(mode="after")
@@ -214,12 +216,18 @@ def parse(model: type[M], data: Any) -> M:
 
 
 def error_from_validation(exc: ValidationError) -> InvalidPayload | PayloadTooLarge:
+    return error_from_details(exc.errors(include_url=False))
+
+
+def error_from_details(errors: list[dict], *, drop_location: int = 0) -> InvalidPayload | PayloadTooLarge:
+    """Name each bad field (its location less `drop_location` leading parts); all of them too
+    long makes it PAYLOAD_TOO_LARGE."""
     fields: dict[str, str] = {}
     types = set()
-    for error in exc.errors(include_url=False):
-        location = ".".join(str(part) for part in error["loc"]) or "payload"
-        fields.setdefault(location, error["msg"].removeprefix("Value error, "))
-        types.add(error["type"])
+    for error in errors:
+        location = ".".join(str(part) for part in error.get("loc", ())[drop_location:]) or "payload"
+        fields.setdefault(location, str(error.get("msg", "")).removeprefix("Value error, "))
+        types.add(error.get("type"))
     if types and types <= _TOO_LARGE:
         return PayloadTooLarge("A field is longer than allowed.", fields=fields)
     return InvalidPayload("Some fields are missing or not valid.", fields=fields)

@@ -27,7 +27,7 @@ class JoinResult:
     participant: Participant
     history: list[Message]
     participants: list[Participant]
-    greeting: Message
+    greeting: Message | None  # None for agents that routing put in the conversation
     deliveries: list[Delivery] = field(default_factory=list)  # for everyone but the joiner
     announcements: list[Delivery] = field(default_factory=list)  # for everyone
 
@@ -95,7 +95,7 @@ def conversation_start(*, request: InitRequest) -> StartResult:
                 extra=request.model_extra or {},
                 request_id=request.request_id or None,
             )
-            name = " ".join(p for p in (request.first_name, request.last_name) if p)
+            name = " ".join(p for p in (request.first_name, request.last_name) if p)[:200]
             customer = conversation.participants.create(
                 role=Participant.Role.CUSTOMER,
                 name=name or request.ref_id or request.phone or request.email,

@@ -19,7 +19,7 @@ from django.conf import settings
 from chatserver.db import run_sync
 from connectors import services as connector_services
 from conversations import agent_auth, realtime, routing, selectors, services, wire
-from conversations.errors import ChatError, NotJoined, SenderMismatch, Unauthorized, UnknownEvent
+from conversations.errors import ChatError, NotAllowed, NotJoined, SenderMismatch, Unauthorized, UnknownEvent
 from conversations.schemas import (
     AddAgent,
     AgentState,
@@ -116,12 +116,22 @@ class ConversationNamespace(socketio.AsyncNamespace):
         )
         participant = result.participant
         await self.enter(sid, result.conversation.id, participant.id)
+        # Anything stored between the join's commit and entering the rooms was in neither the
+        # history nor the live stream; it is sent after the greeting (clients drop known ids).
+        missed = await run_sync(
+            selectors.conversation_history,
+            conversation=result.conversation,
+            viewer=participant,
+            after_sequence=result.conversation.last_sequence,
+        )
         info = wire.conversation_info(
             result.conversation, viewer=participant, history=result.history, participants=result.participants
         )
         await realtime.send_to(sid, "conversationInfo", info, namespace=self.namespace)
         if result.greeting is not None:  # agents put in a conversation by routing are not greeted
             await realtime.send_to(sid, "messageArrived", wire.message_json(result.greeting), namespace=self.namespace)
+        for message in missed:
+            await realtime.send_to(sid, "messageArrived", wire.message_json(message), namespace=self.namespace)
         await realtime.publish(result.deliveries, skip_sid=sid)
         await realtime.publish(result.announcements)
         return {"conversationId": result.conversation.id, "participant": wire.participant_json(participant)}
@@ -164,7 +174,12 @@ class CustomerNamespace(ConversationNamespace):
 
     @acknowledged(RegisterConnector)
     async def on_registerConnector(self, sid: str, request: RegisterConnector) -> dict:
-        connector = await run_sync(connector_services.connector_register, request=request)
+        registered = (await self.get_session(sid)).get("connector")
+        if registered not in (None, request.id):
+            raise NotAllowed(f"This connection is connector '{registered}' already.")
+        connector = await run_sync(
+            connector_services.connector_register, request=request, new_connection=registered is None
+        )
         async with self.session(sid) as session:
             session["connector"] = connector.id
         await self.enter_room(sid, realtime.room_of_connector(connector.channel))

@@ -64,3 +64,16 @@ async def test_a_connector_whose_id_is_not_its_channel_is_refused(connector_sock
     ack = await connector_socket.call("registerConnector", {"id": "sms", "channel": "web", "key": sms_key})
     assert ack["ok"] is False and ack["error"]["code"] == "INVALID_PAYLOAD"
     assert await connector_state() == (False, 0, "SMS")
+
+
+async def test_registering_twice_on_one_connection_counts_it_once(connector_socket, sms_key):
+    payload = {"id": "sms", "name": "SMS", "key": sms_key}
+    assert (await connector_socket.call("registerConnector", payload))["ok"]
+    assert (await connector_socket.call("registerConnector", payload))["ok"]
+    assert await connector_state() == (True, 1, "SMS")
+    await connector_socket.disconnect()
+    for _ in range(50):
+        if (await connector_state())[0] is False:
+            break
+        await asyncio.sleep(0.1)
+    assert await connector_state() == (False, 0, "SMS")

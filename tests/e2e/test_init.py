@@ -50,25 +50,25 @@ async def test_bad_input_gets_400_naming_each_field_and_stores_nothing(http):
 
 
 @pytest.mark.parametrize(
-    ("body", "field"),
+    ("body", "field", "status"),
     [
-        ({"channel": "web"}, ""),  # no identifier at all
-        ({"firstName": "K", "channel": "web site"}, "channel"),
-        ({"firstName": "K", "channel": "web", "comment": "x" * 5000}, "comment"),
+        ({"channel": "web"}, "payload", 400),  # no identifier at all
+        ({"firstName": "K", "channel": "web site"}, "channel", 400),
+        ({"firstName": "K", "channel": "web", "comment": "x" * 5000}, "comment", 413),
     ],
 )
-async def test_each_kind_of_bad_init_is_refused(http, body, field):
+async def test_each_kind_of_bad_init_is_refused(http, body, field, status):
     before = await stored_counts()
     response = await http.post("/api/customer/init", json=body)
-    assert response.status_code == 400, response.text
-    fields = response.json()["error"]["fields"]
-    assert field in fields or (field == "" and fields)
+    assert response.status_code == status, response.text
+    assert field in response.json()["error"]["fields"]
     assert await stored_counts() == before
 
 
 async def test_a_body_that_is_not_json_is_refused(http):
     response = await http.post("/api/customer/init", content=b"{nope", headers={"content-type": "application/json"})
     assert response.status_code == 400
+    assert response.json()["error"]["code"] == "INVALID_PAYLOAD"
     assert await stored_counts() == (0, 0)
 
 
@@ -94,3 +94,28 @@ async def test_the_openapi_document_is_served(http):
     response = await http.get("/api/openapi.json")
     assert response.status_code == 200
     assert "/api/customer/init" in response.json()["paths"]
+
+
+async def test_long_names_are_refused_cleanly_not_crashed_on(http):
+    response = await http.post("/api/customer/init", json={"firstName": "K" * 150, "channel": "web"})
+    assert response.status_code == 413
+    assert response.json()["error"]["fields"] == {"firstName": "String should have at most 100 characters"}
+    assert await stored_counts() == (0, 0)
+
+
+async def test_a_channel_in_capitals_is_taken_in_lower_case(http):
+    response = await http.post("/api/customer/init", json={"firstName": "K", "Channel": "SMS"})
+    assert response.status_code == 200
+    conversation = await sync_to_async(Conversation.objects.get)(id=response.json()["conversationId"])
+    assert conversation.channel == "sms"
+
+
+async def test_a_widget_on_another_site_may_call_init(http):
+    preflight = await http.options(
+        "/api/customer/init",
+        headers={"Origin": "https://shop.example.com", "Access-Control-Request-Method": "POST"},
+    )
+    assert preflight.status_code == 200
+    assert preflight.headers["access-control-allow-origin"] in ("*", "https://shop.example.com")
+    response = await http.post("/api/customer/init", json=SAMPLE_INIT, headers={"Origin": "https://shop.example.com"})
+    assert response.headers["access-control-allow-origin"] in ("*", "https://shop.example.com")

@@ -5,7 +5,7 @@ import asyncio
 import pytest
 from asgiref.sync import sync_to_async
 
-from conversations.models import Conversation, Offer, Participant, Queue
+from conversations.models import AgentProfile, Conversation, Offer, Participant, Queue
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -270,6 +270,8 @@ async def test_an_agent_gone_past_the_grace_period_loses_the_chat_to_the_queue(s
     await alice.sio.disconnect()
     await customer.wait_for("messageArrived", activity("participantLeft"), timeout=6)
     await bob.wait_for("conversationOffered", offered(customer.conversation_id))
+    alice_state = await sync_to_async(lambda: AgentProfile.objects.get(pk=alice.agent_id).state)()
+    assert alice_state == "notReady"  # offered nothing when she comes back, until she says so
 
 
 async def test_the_offers_of_an_agent_who_disconnects_go_to_the_next_agent_at_once(sign_in, start_chat):
