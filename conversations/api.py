@@ -2,13 +2,14 @@
 
 import logging
 
+from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from ninja import NinjaAPI, Schema
 from ninja.errors import HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 
 from conversations import agent_auth, selectors, services, transcripts, wire
-from conversations.errors import ChatError, EmailNotSent, InvalidPayload, UnsupportedTranscriptType
+from conversations.errors import ChatError, EmailNotSent, InvalidPayload, PayloadTooLarge, UnsupportedTranscriptType
 from conversations.schemas import AgentLogin, InitRequest, error_from_details
 
 logger = logging.getLogger(__name__)
@@ -54,6 +55,11 @@ def http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
     error = InvalidPayload(exc.message) if exc.status_code == 400 else ChatError(exc.message)
     error.http_status = exc.status_code
     return chat_error(request, error)
+
+
+@api.exception_handler(RequestDataTooBig)
+def body_too_big(request: HttpRequest, exc: RequestDataTooBig) -> HttpResponse:
+    return chat_error(request, PayloadTooLarge("The request body is larger than the server accepts."))
 
 
 @api.exception_handler(Exception)

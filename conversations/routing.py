@@ -54,7 +54,11 @@ def queue_for_subject(subject: str) -> Queue:
         return queue
     default = Queue.objects.filter(is_default=True).first()
     if default is None:
-        default, _ = Queue.objects.get_or_create(name=settings.CHAT_DEFAULT_QUEUE, defaults={"is_default": True})
+        default = Queue.objects.filter(name__iexact=settings.CHAT_DEFAULT_QUEUE).first() or Queue(
+            name=settings.CHAT_DEFAULT_QUEUE
+        )
+        default.is_default = True
+        default.save()
     return default
 
 
@@ -478,18 +482,19 @@ def _release_absent_agents(now) -> list[Delivery]:
 
 
 def _end_overdue(now) -> list[Delivery]:
+    """End conversations that waited longer than their queue allows, queue by queue."""
     deliveries: list[Delivery] = []
-    waiting = (
-        Conversation.objects.filter(state="open", queued_at__isnull=False).select_related("queue").order_by("queued_at")
-    )
-    for conversation in list(waiting[:WAITING_ROUTED_PER_SWEEP]):
-        max_wait = _max_wait(conversation.queue) if conversation.queue else settings.CHAT_QUEUE_MAX_WAIT
-        if not max_wait or conversation.queued_at > now - timedelta(seconds=max_wait):
+    for queue in Queue.objects.all():
+        max_wait = _max_wait(queue)
+        if not max_wait:
             continue
-        locked = Conversation.objects.select_for_update().get(pk=conversation.pk)
-        if not locked.is_open or locked.queued_at is None:
-            continue
-        deliveries += end_waiting(locked, reason="noAgentAvailable")
+        overdue = Conversation.objects.filter(
+            state="open", queue=queue, queued_at__lte=now - timedelta(seconds=max_wait)
+        ).order_by("queued_at")
+        for conversation_id in list(overdue.values_list("pk", flat=True)[:WAITING_ROUTED_PER_SWEEP]):
+            locked = Conversation.objects.select_for_update().get(pk=conversation_id)
+            if locked.is_open and locked.queued_at is not None:
+                deliveries += end_waiting(locked, reason="noAgentAvailable")
     return deliveries
 
 

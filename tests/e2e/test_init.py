@@ -119,3 +119,12 @@ async def test_a_widget_on_another_site_may_call_init(http):
     assert preflight.headers["access-control-allow-origin"] in ("*", "https://shop.example.com")
     response = await http.post("/api/customer/init", json=SAMPLE_INIT, headers={"Origin": "https://shop.example.com"})
     assert response.headers["access-control-allow-origin"] in ("*", "https://shop.example.com")
+
+
+async def test_a_body_larger_than_the_server_takes_is_refused_as_too_large(http):
+    response = await http.post(
+        "/api/customer/init", json={"firstName": "K", "channel": "web", "notes": "x" * 3_000_000}
+    )
+    assert response.status_code == 413
+    assert response.json()["error"]["code"] == "PAYLOAD_TOO_LARGE"
+    assert await stored_counts() == (0, 0)

@@ -326,3 +326,11 @@ async def test_a_queued_conversation_survives_a_server_restart(server, sign_in, 
     await ready(alice)
     offer = await alice.wait_for("conversationOffered", offered(customer.conversation_id))
     assert offer["customer"]["firstName"] == "Kashif"
+
+
+async def test_a_conversation_that_waits_too_long_is_ended_with_a_reason(start_chat):
+    await make_queue("night", max_wait_seconds=1)
+    customer = await start_chat(subject="night")
+    ended = await customer.wait_for("messageArrived", activity("endOfConversation"), timeout=5)
+    assert ended["info"] == {"reason": "noAgentAvailable"}
+    assert (await customer.say("hello?"))["error"]["code"] == "CONVERSATION_ENDED"
