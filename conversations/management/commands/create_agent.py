@@ -1,6 +1,7 @@
 import getpass
 import sys
 
+from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
 from conversations.agents import agent_create
@@ -27,6 +28,9 @@ class Command(BaseCommand):
                 raise CommandError("The passwords differ.")
         if not password:
             raise CommandError("The password is empty.")
-        agent = agent_create(username=username, password=password, queues=queue, max_chats=max_chats, name=name)
+        try:
+            agent = agent_create(username=username, password=password, queues=queue, max_chats=max_chats, name=name)
+        except ValidationError as error:
+            raise CommandError(" ".join(error.messages)) from None
         queues = ", ".join(q.name for q in agent.queues.all()) or "none"
         self.stdout.write(f"Agent '{username}' ready (queues: {queues}; up to {agent.max_chats} chats).")
