@@ -74,7 +74,7 @@ def customer_init(request: HttpRequest, payload: InitRequest):
     result = services.conversation_start(request=payload)
     return {
         "conversationId": result.conversation.id,
-        "participant": {"id": result.customer.id, "name": result.customer.name},
+        "participant": {"id": result.customer.join_key, "name": result.customer.name},
         "requestId": payload.request_id,
         "timestamp": wire.iso(result.conversation.created_at),
     }

@@ -136,6 +136,9 @@ class Participant(models.Model):
         SYSTEM = "system", "System"
 
     id = models.CharField(primary_key=True, max_length=32, default=new_secret_id, editable=False)
+    # A customer joins with this key (the participant id that /api/customer/init returns). The
+    # `id` above is shown to everyone in the conversation, so it grants nothing.
+    join_key = models.CharField(max_length=32, unique=True, null=True, blank=True, editable=False)  # noqa: DJ001
     conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="participants")
     role = models.CharField(max_length=16, choices=Role.choices)
     agent = models.ForeignKey(

@@ -10,12 +10,16 @@ from conversations.models import Conversation, Message, Participant
 HIDDEN_FROM_HISTORY = ("typing",)
 
 
-def participant_in_conversation(*, conversation_id: str, participant_id: str, lock: bool = False) -> Participant:
-    """The participant, with its conversation loaded; the conversation row locked if `lock`."""
+def participant_in_conversation(
+    *, conversation_id: str, participant_id: str, lock: bool = False, by_join_key: bool = False
+) -> Participant:
+    """The participant (by id, or by a customer's join key), with its conversation loaded;
+    the conversation row locked if `lock`."""
     query = Participant.objects.select_related("conversation")
     if lock:
         query = query.select_for_update(of=("conversation",))
-    participant = query.filter(id=participant_id, conversation_id=conversation_id).first()
+    key = {"join_key": participant_id} if by_join_key else {"id": participant_id}
+    participant = query.filter(conversation_id=conversation_id, **key).first()
     if participant is None:
         if not Conversation.objects.filter(id=conversation_id).exists():
             raise ConversationNotFound()

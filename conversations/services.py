@@ -10,6 +10,7 @@ from django.utils import timezone
 from conversations import routing, selectors, timeline, wire
 from conversations.deliveries import Audience, Delivery
 from conversations.errors import InvalidPayload, NotAllowed, NotAParticipant, RequestIdConflict
+from conversations.ids import new_secret_id
 from conversations.models import Conversation, Message, Participant
 from conversations.schemas import InitRequest, SendMessage
 
@@ -95,10 +96,11 @@ def conversation_start(*, request: InitRequest) -> StartResult:
                 extra=request.model_extra or {},
                 request_id=request.request_id or None,
             )
-            name = " ".join(p for p in (request.first_name, request.last_name) if p)[:200]
+            name = " ".join(p for p in (request.first_name, request.last_name) if p)
             customer = conversation.participants.create(
                 role=Participant.Role.CUSTOMER,
-                name=name or request.ref_id or request.phone or request.email,
+                name=(name or request.ref_id or request.phone or request.email)[:200],
+                join_key=new_secret_id(),
             )
     except IntegrityError:
         # Two inits with one requestId raced; the other one won.
@@ -129,12 +131,13 @@ def conversation_join(
     after_sequence: int | None = None,
     as_agent: int | None = None,
 ) -> JoinResult:
-    """A participant's connection joins its conversation: customers on the default namespace,
-    agents (as_agent: the authenticated agent) on /agent, each only as themselves. The first
+    """A participant's connection joins its conversation: customers on the default namespace
+    with the key init gave them (`participant_id`), agents (as_agent: the authenticated agent)
+    on /agent with their participant id, each only as themselves. The first
     join stores the greeting (addressed to the joiner) and a participantJoined for the others;
     a customer's conversation with no agent enters its queue."""
     participant = selectors.participant_in_conversation(
-        conversation_id=conversation_id, participant_id=participant_id, lock=True
+        conversation_id=conversation_id, participant_id=participant_id, lock=True, by_join_key=as_agent is None
     )
     if (participant.agent_id or None) != as_agent or (as_agent is None and not participant.is_customer):
         raise NotAParticipant("Join as yourself: customers on the default namespace, agents on /agent.")

@@ -86,23 +86,28 @@ class ConversationNamespace(socketio.AsyncNamespace):
     async def agent_id(self, sid: str) -> int | None:
         return None
 
-    async def joined_participant(self, sid: str, conversation_id: str) -> str:
+    async def joined_participant(self, sid: str, conversation_id: str, claimed: str | None = None) -> str:
+        """The participant this connection joined `conversation_id` as; `claimed` (a `from`
+        id) must name it, by its id or by the key it joined with."""
         session = await self.get_session(sid)
-        participant_id = session.get("joined", {}).get(conversation_id)
-        if participant_id is None:
+        joined = session.get("joined", {}).get(conversation_id)
+        if joined is None:
             raise NotJoined()
+        participant_id, join_key = joined
+        if claimed is not None and claimed not in (participant_id, join_key):
+            raise SenderMismatch()
         return participant_id
 
-    async def remember_join(self, sid: str, conversation_id: str, participant_id: str) -> None:
+    async def remember_join(self, sid: str, conversation_id: str, participant_id: str, join_key: str = "") -> None:
         async with self.session(sid) as session:
-            session.setdefault("joined", {})[conversation_id] = participant_id
+            session.setdefault("joined", {})[conversation_id] = (participant_id, join_key or participant_id)
 
     async def forget_join(self, sid: str, conversation_id: str) -> None:
         async with self.session(sid) as session:
             session.setdefault("joined", {}).pop(conversation_id, None)
 
-    async def enter(self, sid: str, conversation_id: str, participant_id: str) -> None:
-        await self.remember_join(sid, conversation_id, participant_id)
+    async def enter(self, sid: str, conversation_id: str, participant_id: str, join_key: str = "") -> None:
+        await self.remember_join(sid, conversation_id, participant_id, join_key)
 
     @acknowledged(JoinConversation)
     async def on_joinConversation(self, sid: str, request: JoinConversation) -> dict:
@@ -115,7 +120,7 @@ class ConversationNamespace(socketio.AsyncNamespace):
             as_agent=await self.agent_id(sid),
         )
         participant = result.participant
-        await self.enter(sid, result.conversation.id, participant.id)
+        await self.enter(sid, result.conversation.id, participant.id, participant.join_key or "")
         # Anything stored between the join's commit and entering the rooms was in neither the
         # history nor the live stream; it is sent after the greeting (clients drop known ids).
         missed = await run_sync(
@@ -138,9 +143,8 @@ class ConversationNamespace(socketio.AsyncNamespace):
 
     @acknowledged(SendMessage)
     async def on_sendMessage(self, sid: str, message: SendMessage) -> dict:
-        participant_id = await self.joined_participant(sid, message.conversation_id)
-        if message.from_ is not None and message.from_.id != participant_id:
-            raise SenderMismatch()
+        claimed = message.from_.id if message.from_ is not None else None
+        participant_id = await self.joined_participant(sid, message.conversation_id, claimed)
         result = await run_sync(
             services.message_send,
             conversation_id=message.conversation_id,
@@ -168,8 +172,8 @@ class ConversationNamespace(socketio.AsyncNamespace):
 class CustomerNamespace(ConversationNamespace):
     """The default namespace: customers, and the channel connectors that speak for them."""
 
-    async def enter(self, sid: str, conversation_id: str, participant_id: str) -> None:
-        await super().enter(sid, conversation_id, participant_id)
+    async def enter(self, sid: str, conversation_id: str, participant_id: str, join_key: str = "") -> None:
+        await super().enter(sid, conversation_id, participant_id, join_key)
         await realtime.enter_conversation(sid, conversation_id=conversation_id, participant_id=participant_id)
 
     @acknowledged(RegisterConnector)

@@ -38,7 +38,7 @@ def grace(billing) -> AgentProfile:
 def waiting(first_name: str, subject: str = "billing") -> Conversation:
     """A conversation whose customer has joined, so that it waits in the queue its subject names."""
     customer = start_conversation(firstName=first_name, subject=subject)
-    services.conversation_join(conversation_id=customer.conversation.id, participant_id=customer.id)
+    services.conversation_join(conversation_id=customer.conversation.id, participant_id=customer.join_key)
     customer.conversation.refresh_from_db()
     assert customer.conversation.queued_at is not None
     return customer.conversation

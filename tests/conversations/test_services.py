@@ -39,13 +39,17 @@ def test_starting_stores_the_conversation_and_its_customer():
 
 def test_the_first_join_stores_a_greeting_for_the_joiner_and_a_joined_notice_for_the_others():
     started = start()
-    joined = services.conversation_join(conversation_id=started.conversation.id, participant_id=started.customer.id)
+    joined = services.conversation_join(
+        conversation_id=started.conversation.id, participant_id=started.customer.join_key
+    )
     assert joined.greeting.activity_type == "greetings"
     assert joined.greeting.recipients == [{"id": started.customer.id, "name": "Kashif"}]
     assert [d.payload["activityType"] for d in joined.deliveries] == ["participantJoined"]
     assert [d.payload["activityType"] for d in joined.announcements] == ["handOff", "noAgentAvailable"]
 
-    again = services.conversation_join(conversation_id=started.conversation.id, participant_id=started.customer.id)
+    again = services.conversation_join(
+        conversation_id=started.conversation.id, participant_id=started.customer.join_key
+    )
     assert again.greeting.id == joined.greeting.id
     assert again.deliveries == []
     assert Message.objects.filter(activity_type="greetings").count() == 1

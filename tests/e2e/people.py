@@ -32,6 +32,7 @@ class Person:
     namespace: str = "/"
     auth: dict | None = None
     agent_id: int | None = None
+    public_id: str = ""  # the id others see in `from`, `to` and participant lists
     sio: socketio.AsyncClient = field(default_factory=lambda: socketio.AsyncClient(reconnection=False))
     received: dict[str, list] = field(default_factory=lambda: defaultdict(list))
     _arrivals: asyncio.Condition = field(default_factory=asyncio.Condition)
@@ -73,6 +74,12 @@ class Person:
         return await self.sio.call(event, payload, namespace=self.namespace, timeout=WAIT)
 
     async def join(self, **extra) -> dict:
+        ack = await self._join(**extra)
+        if ack.get("ok"):
+            self.public_id = ack["participant"]["id"]
+        return ack
+
+    async def _join(self, **extra) -> dict:
         return await self.emit(
             "joinConversation",
             {
@@ -95,7 +102,7 @@ class Person:
         """An agent that accepted or was given a conversation now speaks in it."""
         assert ack["ok"], ack
         self.conversation_id = ack["conversationId"]
-        self.participant_id = ack["participant"]["id"]
+        self.participant_id = self.public_id = ack["participant"]["id"]
 
     async def wait_for(self, event: str, predicate=lambda payload: True, timeout: float = WAIT):
         """The first `event` payload received (so far or within `timeout`) that satisfies `predicate`."""

@@ -100,3 +100,13 @@ async def test_an_agent_cannot_join_as_the_customer(customer, sign_in):
     ack = await alice.join()
     assert ack["ok"] is False and ack["error"]["code"] == "NOT_A_PARTICIPANT"
     assert (await alice.say("pretending"))["error"]["code"] == "NOT_JOINED"
+
+
+async def test_the_customer_id_others_see_does_not_let_anyone_join_as_the_customer(customer, agent, connect):
+    info = await agent.wait_for("conversationInfo")
+    shown = next(p["id"] for p in info["participants"] if p["role"] == "customer")
+    assert shown == customer.public_id != customer.participant_id
+    impostor = await connect(customer.conversation_id, shown, "Kashif")
+    ack = await impostor.join()
+    assert ack["ok"] is False and ack["error"]["code"] == "NOT_A_PARTICIPANT"
+    assert (await impostor.say("I am the customer"))["error"]["code"] == "NOT_JOINED"

@@ -67,7 +67,7 @@ async def test_a_to_list_limits_delivery_to_those_participants(customer, agent, 
 
 async def test_a_to_list_naming_a_stranger_is_refused_and_stores_nothing(customer, agent, start_chat):
     other = await start_chat(firstName="Eve")
-    ack = await agent.say("hi", to=[{"id": other.participant_id}])
+    ack = await agent.say("hi", to=[{"id": other.public_id}])
     assert error_code(ack) == "INVALID_PAYLOAD"
     assert await stored_texts(customer.conversation_id) == []
 

@@ -34,7 +34,7 @@ async def test_a_customer_chats_with_an_agent_from_init_to_emailed_transcript(se
     ack = await customer.say("Hello, what is the status of my request")
     assert ack["ok"] and ack["sequence"] > joined_notice["sequence"]
     arrived = await agent.wait_for_text("Hello, what is the status of my request")
-    assert arrived["from"]["id"] == customer.participant_id
+    assert arrived["from"]["id"] == customer.public_id != customer.participant_id
     assert arrived["sequence"] == ack["sequence"]
 
     typing = await agent.emit(
