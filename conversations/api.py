@@ -3,6 +3,7 @@
 import logging
 
 from django.core.exceptions import RequestDataTooBig
+from django.db import DataError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from ninja import NinjaAPI, Schema
 from ninja.errors import HttpError
@@ -60,6 +61,12 @@ def http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
 @api.exception_handler(RequestDataTooBig)
 def body_too_big(request: HttpRequest, exc: RequestDataTooBig) -> HttpResponse:
     return chat_error(request, PayloadTooLarge("The request body is larger than the server accepts."))
+
+
+@api.exception_handler(DataError)
+def refused_by_database(request: HttpRequest, exc: DataError) -> HttpResponse:
+    logger.warning("%s %s: the database refused a value: %s", request.method, request.path, exc)
+    return chat_error(request, InvalidPayload("A value could not be stored."))
 
 
 @api.exception_handler(Exception)

@@ -219,7 +219,7 @@ def _locked_conversation(conversation_id: str) -> Conversation:
 def _assign(conversation: Conversation, agent: AgentProfile, *, activity_type: str) -> AssignResult:
     """Make the agent a participant (row of the conversation locked by the caller)."""
     participant = conversation.participants.create(
-        role=Participant.Role.AGENT, agent=agent, name=agent.display_name, joined_at=timezone.now()
+        role=Participant.Role.AGENT, agent=agent, name=agent.display_name[:200], joined_at=timezone.now()
     )
     conversation.queued_at = None
     notice = timeline.activity(conversation, activity_type, info={"participant": wire.participant_json(participant)})

@@ -5,6 +5,7 @@ init request are matched case-insensitively because the published document spell
 ways ('Email', 'email').
 """
 
+import json
 from datetime import datetime
 from typing import Annotated, Any, Literal, TypeVar
 from urllib.parse import urlsplit
@@ -54,8 +55,57 @@ def _email_or_blank(value: str) -> str:
 
 class WireModel(BaseModel):
     model_config = ConfigDict(
-        alias_generator=to_camel, populate_by_name=True, str_strip_whitespace=True, extra="ignore"
+        alias_generator=to_camel,
+        populate_by_name=True,
+        str_strip_whitespace=True,
+        extra="ignore",
+        allow_inf_nan=False,
     )
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def no_nul_characters(cls, value: Any) -> Any:
+        # PostgreSQL cannot store U+0000 in text; nobody means to send it.
+        if isinstance(value, str) and "\x00" in value:
+            raise ValueError("must not contain NUL characters")
+        return value
+
+
+def _sane_moment(value: datetime | None) -> datetime | None:
+    if value is not None and not 2000 <= value.year <= 2200:
+        raise ValueError("must be a time between the years 2000 and 2200")
+    return value
+
+
+Moment = Annotated[datetime | None, AfterValidator(_sane_moment)]
+MAX_INFO_DEPTH = 10
+
+
+def _depth(value: Any) -> int:
+    """How deeply lists and objects nest in `value` (counting stops past MAX_INFO_DEPTH)."""
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        item, level = stack.pop()
+        if isinstance(item, dict | list):
+            deepest = max(deepest, level)
+            if deepest > MAX_INFO_DEPTH:
+                break
+            stack.extend((child, level + 1) for child in (item.values() if isinstance(item, dict) else item))
+    return deepest
+
+
+def plain_json(value: Any, *, what: str) -> Any:
+    """Refuse what JSON columns cannot hold or should not: NaN and infinities, NUL characters,
+    and nesting deeper than MAX_INFO_DEPTH."""
+    if _depth(value) > MAX_INFO_DEPTH:
+        raise ValueError(f"{what} is nested deeper than {MAX_INFO_DEPTH} levels")
+    try:
+        dumped = json.dumps(value, allow_nan=False)
+    except (ValueError, TypeError) as exc:
+        raise ValueError(f"{what} must be plain JSON (no NaN or Infinity)") from exc
+    if "\\u0000" in dumped:
+        raise ValueError(f"{what} must not contain NUL characters")
+    return value
 
 
 class InitRequest(WireModel):
@@ -74,7 +124,7 @@ class InitRequest(WireModel):
     url: Url = ""
     comment: Annotated[str, StringConstraints(max_length=2000)] = ""
     request_id: Annotated[str, StringConstraints(max_length=64)] | None = None
-    timestamp: datetime | None = None
+    timestamp: Moment = None
 
     @model_validator(mode="before")
     @classmethod
@@ -93,7 +143,8 @@ class InitRequest(WireModel):
             raise ValueError(f"at most {MAX_INIT_EXTRA_FIELDS} extra fields")
         for key, value in extra.items():
             if not isinstance(value, str | int | float | bool | None) or len(str(value)) > 500:
-                raise ValueError(f"extra field '{key}' must be a short string, number or boolean")
+                raise ValueError(f"extra field '{key[:50]}' must be a short string, number or boolean")
+        plain_json(extra, what="extra fields")
         return self
 
 
@@ -106,7 +157,7 @@ class JoinConversation(WireModel):
     conversation_id: Id
     participant: ParticipantRef
     request_id: Annotated[str, StringConstraints(max_length=64)] | None = None
-    timestamp: datetime | None = None
+    timestamp: Moment = None
     last_sequence: Annotated[int, Field(ge=0)] | None = None
 
 
@@ -127,7 +178,7 @@ class SendMessage(WireModel):
     conversation_id: Id
     type: Literal["ChatMessage", "ActivityMessage"]
     request_id: Annotated[str, StringConstraints(max_length=64)] | None = None
-    timestamp: datetime | None = None
+    timestamp: Moment = None
     from_: ParticipantRef | None = Field(None, alias="from")
     to: list[ParticipantRef] = Field(default_factory=list, max_length=50)
     text: str = ""
@@ -166,7 +217,7 @@ class SendMessage(WireModel):
     def info_is_small(cls, value: dict[str, Any]) -> dict[str, Any]:
         if len(repr(value)) > MAX_INFO_BYTES:
             raise PydanticCustomError("too_long", "info is longer than {limit} characters", {"limit": MAX_INFO_BYTES})
-        return value
+        return plain_json(value, what="info")
 
     @model_validator(mode="after")
     def fits_its_type(self) -> "SendMessage":
@@ -183,7 +234,7 @@ class SendMessage(WireModel):
 class EndConversation(WireModel):
     conversation_id: Id
     request_id: Annotated[str, StringConstraints(max_length=64)] | None = None
-    timestamp: datetime | None = None
+    timestamp: Moment = None
 
 
 class RegisterConnector(WireModel):

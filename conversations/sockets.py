@@ -15,11 +15,20 @@ from urllib.parse import urlsplit
 
 import socketio
 from django.conf import settings
+from django.db import DataError
 
 from chatserver.db import run_sync
 from connectors import services as connector_services
 from conversations import agent_auth, realtime, routing, selectors, services, wire
-from conversations.errors import ChatError, NotAllowed, NotJoined, SenderMismatch, Unauthorized, UnknownEvent
+from conversations.errors import (
+    ChatError,
+    InvalidPayload,
+    NotAllowed,
+    NotJoined,
+    SenderMismatch,
+    Unauthorized,
+    UnknownEvent,
+)
 from conversations.schemas import (
     AddAgent,
     AgentState,
@@ -53,6 +62,9 @@ def acknowledged(schema):
                 result = await handler(self, sid, parse(schema, data))
             except ChatError as error:
                 return {"ok": False, "error": error.as_dict()}
+            except DataError as error:  # a value the database refuses that validation let through
+                logger.warning("%s: the database refused a value: %s", handler.__name__, error)
+                return {"ok": False, "error": InvalidPayload("A value could not be stored.").as_dict()}
             except Exception:
                 logger.exception("%s failed", handler.__name__)
                 return {"ok": False, "error": ChatError().as_dict()}
@@ -80,7 +92,8 @@ class ConversationNamespace(socketio.AsyncNamespace):
     async def trigger_event(self, event: str, *args: Any) -> Any:
         """An event this namespace does not know gets an error ack instead of silence."""
         if event not in ("connect", "disconnect") and not hasattr(self, f"on_{event}"):
-            return {"ok": False, "error": UnknownEvent(f"'{event[:50]}' is not an event of {self.namespace}").as_dict()}
+            unknown = UnknownEvent(f"'{str(event)[:50]}' is not an event of {self.namespace}")
+            return {"ok": False, "error": unknown.as_dict()}
         return await super().trigger_event(event, *args)
 
     async def agent_id(self, sid: str) -> int | None:

@@ -220,3 +220,24 @@ async def test_init_then_join_works_as_the_spec_sample_payload(server, connect):
     )
     assert ack["ok"]
     assert ack["participant"]["name"] == "Alice"  # the name given at join is the display name
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        {"text": "nul \x00 inside"},
+        {"type": "ActivityMessage", "activityType": "typing", "info": {"x": float("nan")}},
+        {"type": "ActivityMessage", "activityType": "typing", "info": {"k\x00": 1}},
+        {"type": "ActivityMessage", "activityType": "typing", "info": {"a": [[[[[[[[[[[[1]]]]]]]]]]]]}},
+        {"timestamp": "9999-12-31T23:59:59-12:00"},
+        {"requestId": "r\x00"},
+        {"to": [{"id": "\x00"}]},
+    ],
+)
+async def test_values_a_database_cannot_hold_are_refused_before_anything_is_stored(customer, agent, bad):
+    ack = await customer.emit(
+        "sendMessage", {"conversationId": customer.conversation_id, "type": "ChatMessage", "text": "hi", **bad}
+    )
+    assert error_code(ack) == "INVALID_PAYLOAD"
+    assert await stored_texts(customer.conversation_id) == []
+    assert (await customer.say("still here"))["ok"]

@@ -128,3 +128,24 @@ async def test_a_body_larger_than_the_server_takes_is_refused_as_too_large(http)
     assert response.status_code == 413
     assert response.json()["error"]["code"] == "PAYLOAD_TOO_LARGE"
     assert await stored_counts() == (0, 0)
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        {"firstName": "nul\x00"},
+        {"email": "k@example.com", "notes": "nul\x00"},
+        {"timestamp": "0001-01-01T00:00:00+14:00"},
+    ],
+)
+async def test_values_a_database_cannot_hold_are_refused_at_init(http, bad):
+    response = await http.post("/api/customer/init", json={"firstName": "K", "channel": "web", **bad})
+    assert response.status_code == 400, response.text
+    assert await stored_counts() == (0, 0)
+
+
+async def test_a_long_email_as_the_only_identifier_is_stored(http):
+    email = "k" * 64 + "@" + ("e" * 60 + ".") * 3 + "com"
+    response = await http.post("/api/customer/init", json={"email": email, "channel": "web"})
+    assert response.status_code == 200, response.text
+    assert len(response.json()["participant"]["name"]) == 200
