@@ -6,11 +6,12 @@ rows are locked while they change, and a unique index allows one pending offer a
 Like the other services, these return deliveries for the realtime module to send after commit.
 """
 
+import logging
 from dataclasses import dataclass, field
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import transaction
+from django.db import DatabaseError, transaction
 from django.db.models import Count, Exists, F, OuterRef, Q, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -27,6 +28,8 @@ from conversations.errors import (
     QueueNotFound,
 )
 from conversations.models import AgentConnection, AgentProfile, Conversation, Offer, Participant, Queue
+
+logger = logging.getLogger(__name__)
 
 CANDIDATES_TRIED = 5
 WAITING_ROUTED_PER_SWEEP = 50
@@ -137,9 +140,13 @@ def offer_payload(offer: Offer) -> dict:
 
 
 def _offer_next(conversation: Conversation, *, announce_no_agent: bool) -> list[Delivery]:
-    """Offer a queued conversation (row locked by the caller) to the next eligible agent."""
+    """Offer a queued conversation (row locked by the caller) to the next eligible agent.
+    Lock order everywhere: conversation, then offer, then agent."""
     if conversation.offers.filter(state=Offer.State.PENDING).exists():
         return []
+    if conversation.queue is None:  # its queue was deleted in admin
+        conversation.queue = queue_for_subject("")
+        conversation.save(update_fields=["queue"])
     for candidate in _candidates(conversation)[:CANDIDATES_TRIED]:
         agent = AgentProfile.objects.select_for_update().get(pk=candidate.pk)  # serialises its offers
         if agent_load(agent) >= agent.max_chats:
@@ -175,20 +182,50 @@ def needs_an_agent(conversation: Conversation) -> bool:
     )
 
 
-def _route_waiting(queue_ids: list[int], limit: int = WAITING_ROUTED_PER_SWEEP) -> list[Delivery]:
-    """Offer waiting conversations of these queues (oldest first) that have no pending offer."""
+def _queues_with_room(queue_ids) -> set[int]:
+    """Which of these queues have a connected, ready agent with a free slot (one query)."""
+    agents = with_load(connected_agents().filter(state=AgentProfile.State.READY)).filter(load__lt=F("max_chats"))
+    return set(Queue.objects.filter(pk__in=queue_ids, agents__in=agents).values_list("pk", flat=True))
+
+
+def route_waiting(queue_ids, limit: int = WAITING_ROUTED_PER_SWEEP) -> list[Delivery]:
+    """Offer waiting conversations of these queues (oldest first) that have no pending offer,
+    each in its own transaction; call it outside any. A queue is left as soon as nobody in it
+    takes an offer, so a long queue with no free agent costs one query, not one per waiting chat."""
     deliveries: list[Delivery] = []
-    waiting = (
-        Conversation.objects.filter(state="open", queued_at__isnull=False, queue_id__in=queue_ids)
-        .exclude(offers__state=Offer.State.PENDING)
-        .order_by("queued_at")
-        .values_list("pk", flat=True)[:limit]
-    )
-    for conversation_id in list(waiting):
-        conversation = Conversation.objects.select_for_update().get(pk=conversation_id)
-        if conversation.is_open and conversation.queued_at is not None:
-            deliveries += _offer_next(conversation, announce_no_agent=False)
+    for queue_id in _queues_with_room(list(queue_ids)):
+        waiting = (
+            Conversation.objects.filter(state="open", queued_at__isnull=False, queue_id=queue_id)
+            .exclude(offers__state=Offer.State.PENDING)
+            .order_by("queued_at")
+            .values_list("pk", flat=True)[:limit]
+        )
+        for conversation_id in list(waiting):
+            offered = _safely(_route_one, conversation_id)
+            if not offered:
+                break
+            deliveries += offered
     return deliveries
+
+
+@transaction.atomic
+def _route_one(conversation_id: str) -> list[Delivery]:
+    conversation = Conversation.objects.select_for_update().get(pk=conversation_id)
+    if not conversation.is_open or conversation.queued_at is None:
+        return []
+    return _offer_next(conversation, announce_no_agent=False)
+
+
+def _safely(step, *args, **kwargs) -> list[Delivery]:
+    """One step of routing work in its own transaction: a failure is logged and skipped (the
+    next sweep tries again) instead of stopping the steps after it."""
+    try:
+        return step(*args, **kwargs)
+    except DatabaseError as error:  # a lock timeout or deadlock with another process
+        logger.warning("routing: %s failed: %s", step.__name__, error)
+    except Exception:
+        logger.exception("routing: %s failed", step.__name__)
+    return []
 
 
 def _queue_ids_of(agent: AgentProfile) -> list[int]:
@@ -261,22 +298,25 @@ def offer_reject(*, agent_id: int, conversation_id: str) -> list[Delivery]:
     return _offer_next(conversation, announce_no_agent=True)
 
 
-@transaction.atomic
 def agent_set_state(*, agent_id: int, state: str) -> tuple[AgentProfile, list[Delivery]]:
-    agent = AgentProfile.objects.select_for_update(of=("self",)).select_related("user").get(pk=agent_id)
+    agent, deliveries = _set_state(agent_id=agent_id, state=state)
+    return agent, deliveries + route_waiting(_queue_ids_of(agent))
+
+
+@transaction.atomic
+def _set_state(*, agent_id: int, state: str) -> tuple[AgentProfile, list[Delivery]]:
+    """Not ready withdraws the agent's pending offers; their conversations go to others.
+    Offers are changed before the agent row (the lock order of the rest of routing)."""
+    withdrawn: list[Delivery] = []
+    if state != AgentProfile.State.READY:
+        withdrawn = _withdraw_offers(Offer.objects.filter(agent_id=agent_id, state=Offer.State.PENDING))
+    agent = AgentProfile.objects.select_related("user").get(pk=agent_id)
     if agent.state != state:
         agent.state = state
         if state == AgentProfile.State.READY:
             agent.idle_since = timezone.now()
         agent.save(update_fields=["state", "idle_since"])
-    deliveries: list[Delivery] = []
-    if state == AgentProfile.State.READY:
-        deliveries = _route_waiting(_queue_ids_of(agent))
-    else:
-        pending = Offer.objects.select_for_update().filter(agent=agent, state=Offer.State.PENDING)
-        deliveries = _withdraw_offers(pending)
-        deliveries += _route_waiting(_queue_ids_of(agent))
-    return agent, deliveries
+    return agent, withdrawn
 
 
 def _agent_participant(conversation: Conversation, agent_id: int) -> Participant:
@@ -287,23 +327,26 @@ def _agent_participant(conversation: Conversation, agent_id: int) -> Participant
 
 
 def _remove(conversation: Conversation, participant: Participant, *, activity_type: str) -> list[Delivery]:
-    """Take an agent out (row of the conversation locked by the caller); requeue the
-    conversation when no agent is left in it."""
+    """Take an agent out (row of the conversation locked by the caller). The caller routes
+    the agent's queues afterwards: it has a free slot now."""
     participant.left_at = timezone.now()
     participant.save(update_fields=["left_at"])
     notice = timeline.activity(conversation, activity_type, info={"participant": wire.participant_json(participant)})
     conversation.save(update_fields=["last_sequence"])
-    deliveries = [
+    return [
         timeline.broadcast(notice),
         to_agent(participant.agent_id, "conversationRemoved", {"conversationId": conversation.pk}),
     ]
-    if participant.agent_id:
-        deliveries += _route_waiting(_queue_ids_of(participant.agent))
-    return deliveries
+
+
+def agent_leave(*, agent_id: int, conversation_id: str) -> list[Delivery]:
+    return _leave(agent_id=agent_id, conversation_id=conversation_id) + route_waiting(
+        _queue_ids_of(AgentProfile.objects.get(pk=agent_id))
+    )
 
 
 @transaction.atomic
-def agent_leave(*, agent_id: int, conversation_id: str) -> list[Delivery]:
+def _leave(*, agent_id: int, conversation_id: str) -> list[Delivery]:
     conversation = _locked_conversation(conversation_id)
     timeline.require_open(conversation)
     deliveries = _remove(conversation, _agent_participant(conversation, agent_id), activity_type="participantLeft")
@@ -312,11 +355,20 @@ def agent_leave(*, agent_id: int, conversation_id: str) -> list[Delivery]:
     return deliveries
 
 
-@transaction.atomic
 def conversation_transfer(
     *, agent_id: int, conversation_id: str, queue_name: str | None = None, to_agent_id: int | None = None
 ) -> list[Delivery]:
     """Hand a conversation on: to another agent at once, or back to a queue for its next agent."""
+    deliveries = _transfer(
+        agent_id=agent_id, conversation_id=conversation_id, queue_name=queue_name, to_agent_id=to_agent_id
+    )
+    return deliveries + route_waiting(_queue_ids_of(AgentProfile.objects.get(pk=agent_id)))
+
+
+@transaction.atomic
+def _transfer(
+    *, agent_id: int, conversation_id: str, queue_name: str | None, to_agent_id: int | None
+) -> list[Delivery]:
     conversation = _locked_conversation(conversation_id)
     timeline.require_open(conversation)
     leaving = _agent_participant(conversation, agent_id)
@@ -336,7 +388,7 @@ def conversation_transfer(
 
 
 def _add_agent(conversation: Conversation, agent_id: int) -> AssignResult:
-    target = connected_agents().filter(pk=agent_id).first()
+    target = connected_agents().select_for_update(of=("self",)).select_related("user").filter(pk=agent_id).first()
     if target is None:
         if not AgentProfile.objects.filter(pk=agent_id).exists():
             raise AgentNotFound()
@@ -376,16 +428,20 @@ class AgentSession:
     deliveries: list[Delivery] = field(default_factory=list)
 
 
-@transaction.atomic
 def agent_connected(*, agent_id: int, sid: str, server_id: str) -> AgentSession:
+    session = _connect(agent_id=agent_id, sid=sid, server_id=server_id)
+    session.deliveries = route_waiting(_queue_ids_of(session.agent))
+    return session
+
+
+@transaction.atomic
+def _connect(*, agent_id: int, sid: str, server_id: str) -> AgentSession:
     now = timezone.now()
     AgentConnection.objects.update_or_create(
         sid=sid, defaults={"agent_id": agent_id, "server_id": server_id, "seen_at": now}
     )
-    agent = AgentProfile.objects.select_for_update(of=("self",)).select_related("user").get(pk=agent_id)
-    if agent.disconnected_at is not None:
-        agent.disconnected_at = None
-        agent.save(update_fields=["disconnected_at"])
+    AgentProfile.objects.filter(pk=agent_id, disconnected_at__isnull=False).update(disconnected_at=None)
+    agent = AgentProfile.objects.select_related("user").get(pk=agent_id)
     chats = [
         (participant.conversation, participant)
         for participant in Participant.objects.select_related("conversation").filter(
@@ -397,67 +453,87 @@ def agent_connected(*, agent_id: int, sid: str, server_id: str) -> AgentSession:
             agent=agent, state=Offer.State.PENDING, expires_at__gt=now
         )
     )
-    return AgentSession(agent=agent, chats=chats, offers=offers, deliveries=_route_waiting(_queue_ids_of(agent)))
+    return AgentSession(agent=agent, chats=chats, offers=offers)
 
 
-@transaction.atomic
 def agent_disconnected(*, sid: str) -> list[Delivery]:
     """The socket is gone. When it was the agent's last, its offers go to the next agent at
     once; its chats wait for it for CHAT_AGENT_GRACE seconds (see sweep)."""
-    connection = AgentConnection.objects.filter(sid=sid).first()
-    if connection is None:
-        return []
-    connection.delete()
-    agent = AgentProfile.objects.select_for_update().get(pk=connection.agent_id)
-    if connected_agents().filter(pk=agent.pk).exists():
-        return []
-    agent.disconnected_at = timezone.now()
-    agent.save(update_fields=["disconnected_at"])
-    return _reoffer(Offer.objects.select_for_update().filter(agent=agent, state=Offer.State.PENDING))
-
-
-def _reoffer(offers, *, state: str = Offer.State.WITHDRAWN) -> list[Delivery]:
-    deliveries = []
-    for offer in list(offers):
-        deliveries += _withdraw_offers([offer], state=state)
-        conversation = Conversation.objects.select_for_update().get(pk=offer.conversation_id)
-        if conversation.is_open and conversation.queued_at is not None:
-            deliveries += _offer_next(conversation, announce_no_agent=True)
+    deliveries: list[Delivery] = []
+    for offer_id in _disconnect(sid=sid):
+        deliveries += _safely(_reoffer_one, offer_id, state=Offer.State.WITHDRAWN)
     return deliveries
 
 
 @transaction.atomic
+def _disconnect(*, sid: str) -> list[int]:
+    """Forget the connection; the ids of the offers to pass on if it was the agent's last."""
+    connection = AgentConnection.objects.filter(sid=sid).first()
+    if connection is None:
+        return []
+    connection.delete()
+    if connected_agents().filter(pk=connection.agent_id).exists():
+        return []
+    AgentProfile.objects.filter(pk=connection.agent_id).update(disconnected_at=timezone.now())
+    return list(
+        Offer.objects.filter(agent_id=connection.agent_id, state=Offer.State.PENDING).values_list("pk", flat=True)
+    )
+
+
+@transaction.atomic
+def _reoffer_one(offer_id: int, *, state: str) -> list[Delivery]:
+    """End a pending offer (expired, or its agent went) and offer the conversation on."""
+    conversation_id = Offer.objects.filter(pk=offer_id).values_list("conversation_id", flat=True).first()
+    if conversation_id is None:
+        return []
+    conversation = Conversation.objects.select_for_update().get(pk=conversation_id)
+    offer = Offer.objects.select_for_update().filter(pk=offer_id, state=Offer.State.PENDING).first()
+    if offer is None:  # answered meanwhile
+        return []
+    deliveries = _withdraw_offers([offer], state=state)
+    if conversation.is_open and conversation.queued_at is not None:
+        deliveries += _offer_next(conversation, announce_no_agent=True)
+    return deliveries
+
+
 def sweep(*, server_id: str, live_sids: list[str]) -> list[Delivery]:
     """Run by every server process each CHAT_SWEEP_INTERVAL: keep this process's agent
     connections alive, expire unanswered offers, give up on agents gone past the grace period,
-    end conversations that waited too long, and offer waiting conversations."""
+    end conversations that waited too long, and offer waiting conversations. Each step runs in
+    transactions of its own, so one bad row or a lock conflict holds up nothing else."""
     now = timezone.now()
-    AgentConnection.objects.filter(server_id=server_id, sid__in=live_sids).update(seen_at=now)
-    AgentConnection.objects.filter(seen_at__lt=now - 10 * timedelta(seconds=settings.CHAT_CONNECTION_STALE)).delete()
-
-    deliveries = _reoffer(
-        Offer.objects.select_for_update(skip_locked=True).filter(state=Offer.State.PENDING, expires_at__lte=now),
-        state=Offer.State.EXPIRED,
-    )
-    deliveries += _reoffer(
-        Offer.objects.select_for_update(skip_locked=True)
-        .filter(state=Offer.State.PENDING)
-        .exclude(agent__in=connected_agents())
-    )
+    _safely(_heartbeat, server_id=server_id, live_sids=live_sids, now=now)
+    _safely(_adopt_orphans)
+    deliveries: list[Delivery] = []
+    expired = Offer.objects.filter(state=Offer.State.PENDING, expires_at__lte=now).values_list("pk", flat=True)
+    for offer_id in list(expired[:WAITING_ROUTED_PER_SWEEP]):
+        deliveries += _safely(_reoffer_one, offer_id, state=Offer.State.EXPIRED)
+    gone = Offer.objects.filter(state=Offer.State.PENDING).exclude(agent__in=connected_agents())
+    for offer_id in list(gone.values_list("pk", flat=True)[:WAITING_ROUTED_PER_SWEEP]):
+        deliveries += _safely(_reoffer_one, offer_id, state=Offer.State.WITHDRAWN)
     deliveries += _release_absent_agents(now)
     deliveries += _end_overdue(now)
-    # A queue deleted in admin leaves its waiting conversations without one: the default takes them.
+    queue_ids = Conversation.objects.filter(state="open", queued_at__isnull=False).values_list("queue_id", flat=True)
+    return deliveries + route_waiting(set(queue_ids))
+
+
+@transaction.atomic
+def _heartbeat(*, server_id: str, live_sids: list[str], now) -> list[Delivery]:
+    AgentConnection.objects.filter(server_id=server_id, sid__in=live_sids).update(seen_at=now)
+    AgentConnection.objects.filter(seen_at__lt=now - 10 * timedelta(seconds=settings.CHAT_CONNECTION_STALE)).delete()
+    return []
+
+
+@transaction.atomic
+def _adopt_orphans() -> list[Delivery]:
+    """A queue deleted in admin leaves its waiting conversations without one: the default takes them."""
     orphans = Conversation.objects.filter(state="open", queued_at__isnull=False, queue__isnull=True)
     if orphans.exists():
         orphans.update(queue=queue_for_subject(""))
-    queue_ids = list(
-        Conversation.objects.filter(state="open", queued_at__isnull=False).values_list("queue_id", flat=True).distinct()
-    )
-    return deliveries + _route_waiting(queue_ids)
+    return []
 
 
 def _release_absent_agents(now) -> list[Delivery]:
-    deliveries: list[Delivery] = []
     cutoff = now - timedelta(seconds=settings.CHAT_AGENT_GRACE)
     # Gone past the grace period: back as "not ready", so no chat is offered before they say so.
     AgentProfile.objects.filter(disconnected_at__lte=cutoff, state=AgentProfile.State.READY).update(
@@ -466,18 +542,26 @@ def _release_absent_agents(now) -> list[Delivery]:
     absent = Participant.objects.filter(
         role=Participant.Role.AGENT, left_at__isnull=True, conversation__state="open"
     ).filter(Q(agent__disconnected_at__lte=cutoff) | ~Q(agent__in=connected_agents()) & Q(agent__disconnected_at=None))
-    for participant_id, conversation_id in list(absent.values_list("pk", "conversation_id")[:WAITING_ROUTED_PER_SWEEP]):
-        conversation = Conversation.objects.select_for_update().get(pk=conversation_id)
-        participant = Participant.objects.select_related("agent").get(pk=participant_id)
-        if participant.left_at is not None or not conversation.is_open:
-            continue
-        if participant.agent and participant.agent.disconnected_at is None:
-            # Stale connection rows (a server process died): start the grace period now.
-            AgentProfile.objects.filter(pk=participant.agent_id).update(disconnected_at=now)
-            continue
-        deliveries += _remove(conversation, participant, activity_type="participantLeft")
-        if needs_an_agent(conversation):
-            deliveries += enqueue(conversation)
+    deliveries: list[Delivery] = []
+    for participant_id in list(absent.values_list("pk", flat=True)[:WAITING_ROUTED_PER_SWEEP]):
+        deliveries += _safely(_release_one, participant_id, now=now)
+    return deliveries
+
+
+@transaction.atomic
+def _release_one(participant_id: str, *, now) -> list[Delivery]:
+    conversation_id = Participant.objects.values_list("conversation_id", flat=True).get(pk=participant_id)
+    conversation = Conversation.objects.select_for_update().get(pk=conversation_id)
+    participant = Participant.objects.select_related("agent").get(pk=participant_id)
+    if participant.left_at is not None or not conversation.is_open:
+        return []
+    if participant.agent and participant.agent.disconnected_at is None:
+        # Stale connection rows (a server process died): start the grace period now.
+        AgentProfile.objects.filter(pk=participant.agent_id).update(disconnected_at=now)
+        return []
+    deliveries = _remove(conversation, participant, activity_type="participantLeft")
+    if needs_an_agent(conversation):
+        deliveries += enqueue(conversation)
     return deliveries
 
 
@@ -492,28 +576,29 @@ def _end_overdue(now) -> list[Delivery]:
             state="open", queue=queue, queued_at__lte=now - timedelta(seconds=max_wait)
         ).order_by("queued_at")
         for conversation_id in list(overdue.values_list("pk", flat=True)[:WAITING_ROUTED_PER_SWEEP]):
-            locked = Conversation.objects.select_for_update().get(pk=conversation_id)
-            if locked.is_open and locked.queued_at is not None:
-                deliveries += end_waiting(locked, reason="noAgentAvailable")
+            deliveries += _safely(_end_overdue_one, conversation_id)
     return deliveries
+
+
+@transaction.atomic
+def _end_overdue_one(conversation_id: str) -> list[Delivery]:
+    conversation = Conversation.objects.select_for_update().get(pk=conversation_id)
+    if not conversation.is_open or conversation.queued_at is None:
+        return []
+    return end_waiting(conversation, reason="noAgentAvailable")
 
 
 def end_waiting(conversation: Conversation, *, reason: str) -> list[Delivery]:
     """End a conversation (row locked) on the server's own account, e.g. it waited too long."""
-    conversation.state = Conversation.State.ENDED
-    conversation.ended_at = timezone.now()
-    conversation.queued_at = None
-    ended = timeline.activity(conversation, "endOfConversation", info={"reason": reason})
-    conversation.save(update_fields=["state", "ended_at", "queued_at", "last_sequence"])
+    ended = timeline.close(conversation, info={"reason": reason})
     return [timeline.broadcast(ended), *withdraw_all(conversation)]
 
 
-def route_freed_agents(conversation: Conversation) -> list[Delivery]:
-    """The conversation ended: its agents have room for the next waiting conversation."""
-    queue_ids = list(
-        Queue.objects.filter(agents__participations__conversation=conversation).values_list("pk", flat=True).distinct()
+def queues_of_agents_in(conversation_id: str) -> set[int]:
+    """The queues of the agents of a conversation: where a slot frees up when it ends."""
+    return set(
+        Queue.objects.filter(agents__participations__conversation_id=conversation_id).values_list("pk", flat=True)
     )
-    return _route_waiting(queue_ids) if queue_ids else []
 
 
 def withdraw_all(conversation: Conversation) -> list[Delivery]:

@@ -253,19 +253,22 @@ def message_send(*, conversation_id: str, sender_id: str, message: SendMessage) 
     )
 
 
-@transaction.atomic
 def conversation_end(*, conversation_id: str, participant_id: str) -> EndResult:
-    """End the conversation for everyone; later sends and joins are refused."""
+    """End the conversation for everyone; later sends and joins are refused. Its agents'
+    queues are routed afterwards (in transactions of their own): they have a free slot now."""
+    result = _end(conversation_id=conversation_id, participant_id=participant_id)
+    result.deliveries += routing.route_waiting(routing.queues_of_agents_in(conversation_id))
+    return result
+
+
+@transaction.atomic
+def _end(*, conversation_id: str, participant_id: str) -> EndResult:
     participant = selectors.participant_in_conversation(
         conversation_id=conversation_id, participant_id=participant_id, lock=True
     )
     conversation = participant.conversation
     timeline.require_open(conversation)
-    conversation.state = Conversation.State.ENDED
-    conversation.ended_at = timezone.now()
-    conversation.queued_at = None
-    ended = timeline.activity(conversation, "endOfConversation", info={"endedBy": wire.participant_json(participant)})
-    conversation.save(update_fields=["state", "ended_at", "queued_at", "last_sequence"])
-    deliveries = [timeline.broadcast(ended), *routing.withdraw_all(conversation)]
-    deliveries += routing.route_freed_agents(conversation)
-    return EndResult(conversation=conversation, deliveries=deliveries)
+    ended = timeline.close(conversation, info={"endedBy": wire.participant_json(participant)})
+    return EndResult(
+        conversation=conversation, deliveries=[timeline.broadcast(ended), *routing.withdraw_all(conversation)]
+    )

@@ -4,6 +4,8 @@ Callers hold the conversation row lock (select_for_update) inside their transact
 `last_sequence` once at the end.
 """
 
+from django.utils import timezone
+
 from conversations import wire
 from conversations.deliveries import Audience, Delivery
 from conversations.errors import ConversationEnded
@@ -23,6 +25,16 @@ def activity(conversation: Conversation, activity_type: str, *, info: dict, to: 
         info=info,
         recipients=to or [],
     )
+
+
+def close(conversation: Conversation, *, info: dict) -> Message:
+    """End the conversation and store its endOfConversation."""
+    conversation.state = Conversation.State.ENDED
+    conversation.ended_at = timezone.now()
+    conversation.queued_at = None
+    ended = activity(conversation, "endOfConversation", info=info)
+    conversation.save(update_fields=["state", "ended_at", "queued_at", "last_sequence"])
+    return ended
 
 
 def present_agent_ids(conversation_id: str) -> tuple[int, ...]:

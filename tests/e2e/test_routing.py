@@ -334,3 +334,20 @@ async def test_a_conversation_that_waits_too_long_is_ended_with_a_reason(start_c
     ended = await customer.wait_for("messageArrived", activity("endOfConversation"), timeout=5)
     assert ended["info"] == {"reason": "noAgentAvailable"}
     assert (await customer.say("hello?"))["error"]["code"] == "CONVERSATION_ENDED"
+
+
+async def test_deleting_a_queue_with_a_waiting_chat_leaves_routing_working(sign_in, start_chat):
+    await make_queue("doomed", offer_timeout_seconds=1)
+    alice = await sign_in("alice", queues=["doomed", "default"])
+    await ready(alice)
+    customer = await start_chat(subject="doomed")
+    await alice.wait_for("conversationOffered", offered(customer.conversation_id))
+    await sync_to_async(lambda: Queue.objects.filter(name="doomed").delete())()
+
+    # The offer expires, the conversation falls to the default queue, and is offered again
+    # once alice may have it back; meanwhile a new customer is served as usual.
+    newcomer = await start_chat(firstName="Ben")
+    await alice.wait_for("conversationOffered", offered(newcomer.conversation_id), timeout=5)
+    await alice.wait_for("offerWithdrawn", lambda w: w["conversationId"] == customer.conversation_id, timeout=5)
+    conversation = await sync_to_async(Conversation.objects.select_related("queue").get)(pk=customer.conversation_id)
+    assert conversation.queue.name == "default" and conversation.queued_at is not None

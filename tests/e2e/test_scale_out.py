@@ -69,3 +69,22 @@ async def test_with_agents_on_both_processes_each_offer_goes_to_exactly_one(serv
     await asyncio.sleep(1.5)  # several sweeps on both processes
     offered = [offer["conversation"]["id"] for agent in agents for offer in agent.received["conversationOffered"]]
     assert sorted(offered) == sorted(customers)
+
+
+async def test_agents_on_two_processes_changing_state_while_many_wait_never_fail(server, other_server, sign_in, people):
+    agents = []
+    for username, url in (("alice", server.url), ("bob", other_server.url)):
+        first = await sign_in(username, max_chats=50)
+        await first.disconnect()
+        agent = await first.another_connection(url)
+        people.append(agent)
+        agents.append(agent)
+    for i in range(30):
+        started = await init_conversation(server.url, firstName=f"C{i}")
+        customer = Person(server.url, started["conversationId"], started["participant"]["id"], f"C{i}")
+        people.append(await customer.connect())
+        assert (await customer.join())["ok"]
+
+    states = ["ready", "notReady"] * 5
+    acks = await asyncio.gather(*(agent.emit("agentState", {"state": state}) for agent in agents for state in states))
+    assert [ack for ack in acks if not ack["ok"]] == []
