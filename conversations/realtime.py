@@ -4,6 +4,7 @@ Services return Delivery objects; handlers pass them here after the service's tr
 has committed, so nothing is emitted that is not stored.
 """
 
+import asyncio
 import logging
 import uuid
 from collections.abc import Awaitable, Callable
@@ -117,6 +118,18 @@ async def _sweep_forever(sweep_once: Callable[[], Awaitable[None]]) -> None:
             logger.warning("routing sweep: %s; trying again", error)
         except Exception:
             logger.exception("routing sweep failed; trying again")
+
+
+# One lock per connection: its events run in the order they came (see sockets.trigger_event).
+_event_locks: dict[str, asyncio.Lock] = {}
+
+
+def event_lock(sid: str) -> asyncio.Lock:
+    return _event_locks.setdefault(sid, asyncio.Lock())
+
+
+def forget_event_lock(sid: str) -> None:
+    _event_locks.pop(sid, None)
 
 
 def local_sids(namespace: str) -> list[str]:

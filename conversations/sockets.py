@@ -90,11 +90,33 @@ class ConversationNamespace(socketio.AsyncNamespace):
         realtime.start_sweeper(sweep_once)
 
     async def trigger_event(self, event: str, *args: Any) -> Any:
-        """An event this namespace does not know gets an error ack instead of silence."""
-        if event not in ("connect", "disconnect") and not hasattr(self, f"on_{event}"):
-            unknown = UnknownEvent(f"'{str(event)[:50]}' is not an event of {self.namespace}")
-            return {"ok": False, "error": unknown.as_dict()}
-        return await super().trigger_event(event, *args)
+        """Dispatch one event. The events of one connection run one after another, in the
+        order they came (python-socketio runs each in a task of its own), so a send right
+        after a join sees the join. `connect` and `disconnect` run only when they happen: a
+        client that emits them gets the same error as for an event that does not exist."""
+        sid = args[0] if args else ""
+        if event == "connect":
+            if (await self.get_session(sid)).get("connected"):
+                return self._unknown(event)
+            result = await super().trigger_event(event, *args)
+            async with self.session(sid) as session:
+                session["connected"] = True
+            return result
+        if event == "disconnect":
+            if self.server.manager.is_connected(sid, self.namespace):  # still connected: sent by the client
+                return self._unknown(event)
+            try:
+                return await super().trigger_event(event, *args)
+            finally:
+                realtime.forget_event_lock(sid)
+        if not isinstance(event, str) or not hasattr(self, f"on_{event}"):
+            return self._unknown(event)
+        async with realtime.event_lock(sid):
+            return await super().trigger_event(event, *args)
+
+    def _unknown(self, event: Any) -> dict:
+        unknown = UnknownEvent(f"'{str(event)[:50]}' is not an event of {self.namespace}")
+        return {"ok": False, "error": unknown.as_dict()}
 
     async def agent_id(self, sid: str) -> int | None:
         return None
@@ -240,7 +262,9 @@ class AgentNamespace(ConversationNamespace):
             # The client's connect_error gets {"message": ..., "data": {"code": ...}}.
             raise socketio.exceptions.ConnectionRefusedError(error.message, {"code": error.code}) from None
         session = await run_sync(routing.agent_connected, agent_id=agent.pk, sid=sid, server_id=realtime.SERVER_ID)
-        await self.save_session(sid, {"agent": agent.pk, "joined": {}})
+        # Its open chats are joined at once: it may send in them before resume() has run.
+        joined = {conversation.id: (participant.id, participant.id) for conversation, participant in session.chats}
+        await self.save_session(sid, {"agent": agent.pk, "joined": joined})
         await realtime.enter_agent_room(sid, agent.pk)
         realtime.start_sweeper(sweep_once)
         self.server.start_background_task(self.resume, sid, session)
@@ -249,8 +273,7 @@ class AgentNamespace(ConversationNamespace):
         """After connecting: who the agent is, its open chats with their history (nothing
         sent while it was away is lost), and the offers waiting for it."""
         await realtime.send_to(sid, "agentInfo", {"agent": wire.agent_json(session.agent)}, namespace=self.namespace)
-        for conversation, participant in session.chats:
-            await self.remember_join(sid, conversation.id, participant.id)
+        for _, participant in session.chats:
             view = await run_sync(selectors.participant_view, participant_id=participant.id)
             info = wire.conversation_info(
                 view.conversation, viewer=view.participant, history=view.history, participants=view.participants

@@ -110,3 +110,15 @@ async def test_the_customer_id_others_see_does_not_let_anyone_join_as_the_custom
     ack = await impostor.join()
     assert ack["ok"] is False and ack["error"]["code"] == "NOT_A_PARTICIPANT"
     assert (await impostor.say("I am the customer"))["error"]["code"] == "NOT_JOINED"
+
+
+@pytest.mark.parametrize("event", ["disconnect", "connect"])
+async def test_a_client_cannot_fire_the_servers_own_connect_and_disconnect(sign_in, start_chat, event):
+    alice = await sign_in("alice")
+    ack = await alice.sio.call(event, {"token": "x"}, namespace="/agent", timeout=5)
+    assert ack["ok"] is False and ack["error"]["code"] == "UNKNOWN_EVENT"
+    assert (await alice.emit("agentState", {"state": "ready"}))["ok"]
+    customer = await start_chat()
+    await alice.wait_for("conversationOffered", lambda o: o["conversation"]["id"] == customer.conversation_id)
+    directory = await alice.emit("directory", {})
+    assert [a["connected"] for a in directory["agents"] if a["username"] == "alice"] == [True]

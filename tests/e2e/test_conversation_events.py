@@ -241,3 +241,17 @@ async def test_values_a_database_cannot_hold_are_refused_before_anything_is_stor
     assert error_code(ack) == "INVALID_PAYLOAD"
     assert await stored_texts(customer.conversation_id) == []
     assert (await customer.say("still here"))["ok"]
+
+
+async def test_a_message_sent_right_after_joining_without_waiting_is_taken(server, connect, agent, customer):
+    tab = await connect(customer.conversation_id, customer.participant_id, "Kashif")
+    joined = asyncio.get_running_loop().create_future()
+    await tab.sio.emit(  # returns once the packet is sent, before the server answers
+        "joinConversation",
+        {"conversationId": customer.conversation_id, "participant": {"id": customer.participant_id}},
+        callback=joined.set_result,
+    )
+    ack = await tab.say("sent before the join was answered")
+    assert (await joined)["ok"]
+    assert ack["ok"], ack
+    await agent.wait_for_text("sent before the join was answered")
