@@ -25,6 +25,7 @@ from django.utils.timesince import timesince
 
 from conversations import agent_auth, routing, selectors, transcripts
 from conversations.agents import agent_create, agent_password_validate, queue_make_default
+from conversations.desk import AdminLoginForm
 from conversations.errors import TranscriptNotAvailable
 from conversations.models import AgentProfile, AgentToken, Conversation, Message, Offer, Participant, Queue
 
@@ -491,3 +492,7 @@ class OfferAdmin(ReadOnlyAdmin):
     @admin.display(description="Conversation", ordering="conversation__created_at")
     def conversation_link(self, offer: Offer) -> str:
         return _change_link(offer.conversation, str(offer.conversation))
+
+
+# The admin's own login is throttled with the same counters as the agents' logins.
+admin.site.login_form = AdminLoginForm

@@ -3,6 +3,7 @@ SHA-256 only), or the Django session of the agent desk. Failed logins are thrott
 username and, more loosely (a contact centre's agents often share one address), per client
 address, through Django's cache (Redis when REDIS_URL is set)."""
 
+import contextlib
 import hashlib
 import secrets
 from datetime import timedelta
@@ -26,38 +27,38 @@ def _failure_keys(username: str, client_ip: str) -> list[str]:
     return [f"login-failures:user:{_hash(username.lower())}", f"login-failures:ip:{client_ip}"]
 
 
-def _count_failure(keys: list[str]) -> None:
-    for key in keys:
-        cache.add(key, 0, timeout=settings.CHAT_LOGIN_WINDOW)
-        try:
-            cache.incr(key)
-        except ValueError:  # expired between add and incr
-            cache.set(key, 1, timeout=settings.CHAT_LOGIN_WINDOW)
+def _count(key: str) -> int:
+    cache.add(key, 0, timeout=settings.CHAT_LOGIN_WINDOW)
+    try:
+        return cache.incr(key)
+    except ValueError:  # expired between add and incr
+        cache.set(key, 1, timeout=settings.CHAT_LOGIN_WINDOW)
+        return 1
 
 
-def login_throttle_check(*, username: str, client_ip: str) -> None:
-    """Refuse a login attempt after too many failures of this username or from this address
-    (the API login and the desk's login form count together)."""
-    by_user, by_address = (cache.get(key) or 0 for key in _failure_keys(username, client_ip))
-    if by_user >= settings.CHAT_LOGIN_MAX_FAILURES or by_address >= settings.CHAT_LOGIN_MAX_FAILURES_PER_ADDRESS:
+def login_attempt(*, username: str, client_ip: str) -> None:
+    """Count a login attempt as failed *before* the password is checked, so that parallel
+    guesses cannot all slip in while the slow hash runs; refuse once there were too many
+    (the API login, the desk and the admin count together). login_succeeded takes it back."""
+    by_user_key, by_address_key = _failure_keys(username, client_ip)
+    by_user, by_address = _count(by_user_key), _count(by_address_key)
+    if by_user > settings.CHAT_LOGIN_MAX_FAILURES or by_address > settings.CHAT_LOGIN_MAX_FAILURES_PER_ADDRESS:
         raise TooManyAttempts()
 
 
-def login_failed(*, username: str, client_ip: str) -> None:
-    _count_failure(_failure_keys(username, client_ip))
-
-
 def login_succeeded(*, username: str, client_ip: str) -> None:
-    cache.delete(_failure_keys(username, client_ip)[0])
+    by_user_key, by_address_key = _failure_keys(username, client_ip)
+    cache.delete(by_user_key)
+    with contextlib.suppress(ValueError):
+        cache.decr(by_address_key)
 
 
 def agent_login(*, username: str, password: str, client_ip: str) -> tuple[str, AgentToken]:
     """Check the password and issue a token; refuse after too many failures."""
-    login_throttle_check(username=username, client_ip=client_ip)
+    login_attempt(username=username, client_ip=client_ip)
     user = authenticate(username=username, password=password)
     agent = AgentProfile.objects.filter(user=user).select_related("user").first() if user else None
     if agent is None:
-        login_failed(username=username, client_ip=client_ip)
         raise Unauthorized("Wrong username or password, or not an agent.")
     login_succeeded(username=username, client_ip=client_ip)
     token = secrets.token_urlsafe(32)

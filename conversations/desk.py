@@ -3,6 +3,7 @@ browser (static/agent/desk.js), authenticated by the Django session cookie."""
 
 from django import forms
 from django.conf import settings
+from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.forms import AuthenticationForm
@@ -13,23 +14,27 @@ from conversations import agent_auth
 from conversations.errors import TooManyAttempts
 
 
-class DeskLoginForm(AuthenticationForm):
-    """Django's login form, throttled like POST /api/agent/login and sharing its counters,
-    so the desk is no way around the limit on password guesses."""
+class ThrottledLogin:
+    """A login form throttled like POST /api/agent/login and sharing its counters, so that
+    neither the desk nor the admin is a way around the limit on password guesses."""
 
     def clean(self):
         throttle = {"username": self.cleaned_data.get("username") or "", "client_ip": _client_ip(self.request)}
         try:
-            agent_auth.login_throttle_check(**throttle)
+            agent_auth.login_attempt(**throttle)
         except TooManyAttempts as error:
             raise forms.ValidationError(error.message, code="too_many_attempts") from None
-        try:
-            cleaned = super().clean()
-        except forms.ValidationError:
-            agent_auth.login_failed(**throttle)
-            raise
+        cleaned = super().clean()
         agent_auth.login_succeeded(**throttle)
         return cleaned
+
+
+class DeskLoginForm(ThrottledLogin, AuthenticationForm):
+    pass
+
+
+class AdminLoginForm(ThrottledLogin, AdminAuthenticationForm):
+    pass
 
 
 def _client_ip(request: HttpRequest | None) -> str:

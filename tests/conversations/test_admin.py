@@ -311,3 +311,12 @@ def test_adding_a_connector_shows_its_key_once(admin_client):
     assert connector.name == "WhatsApp bridge"
     assert connector.key_hash == hashlib.sha256(key.encode()).hexdigest()
     assert key not in admin_client.get(reverse("admin:connectors_connector_changelist")).text
+
+
+def test_the_admin_login_is_throttled_like_the_agents(client, django_user_model):
+    django_user_model.objects.create_superuser(username="boss", password="a long enough passphrase")
+    for _ in range(5):
+        client.post("/admin/login/", {"username": "boss", "password": "wrong"})
+    response = client.post("/admin/login/", {"username": "boss", "password": "a long enough passphrase"})
+    assert response.status_code == 200  # the form again, not a redirect into the admin
+    assert "Too many failed logins" in response.content.decode()

@@ -1,5 +1,7 @@
 """Agents prove who they are before they hear anything."""
 
+import asyncio
+
 import httpx
 import pytest
 import socketio
@@ -122,3 +124,11 @@ async def test_a_client_cannot_fire_the_servers_own_connect_and_disconnect(sign_
     await alice.wait_for("conversationOffered", lambda o: o["conversation"]["id"] == customer.conversation_id)
     directory = await alice.emit("directory", {})
     assert [a["connected"] for a in directory["agents"] if a["username"] == "alice"] == [True]
+
+
+async def test_parallel_guesses_cannot_outrun_the_throttle(http):
+    await sync_to_async(agent_create)(username="target", password=PASSWORD, queues=["default"])
+    guesses = [http.post("/api/agent/login", json={"username": "target", "password": f"guess{i}"}) for i in range(12)]
+    statuses = sorted(response.status_code for response in await asyncio.gather(*guesses))
+    assert statuses.count(401) <= 5
+    assert statuses.count(429) >= 7
