@@ -36,11 +36,7 @@ WAITING_ROUTED_PER_SWEEP = 50
 
 
 @dataclass
-class AssignResult:
-    conversation: Conversation
-    participant: Participant
-    history: list
-    participants: list[Participant]
+class AssignResult(selectors.ParticipantView):
     deliveries: list[Delivery] = field(default_factory=list)
 
 

@@ -85,6 +85,8 @@ def ended_conversation(conversation_id: str) -> Conversation:
 
 @dataclass
 class ParticipantView:
+    """What a participant sees of its conversation (the makings of conversationInfo)."""
+
     conversation: Conversation
     participant: Participant
     history: list[Message]

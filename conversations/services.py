@@ -23,12 +23,8 @@ class StartResult:
 
 
 @dataclass
-class JoinResult:
-    conversation: Conversation
-    participant: Participant
-    history: list[Message]
-    participants: list[Participant]
-    greeting: Message | None  # None for agents that routing put in the conversation
+class JoinResult(selectors.ParticipantView):
+    greeting: Message | None = None  # None for agents that routing put in the conversation
     deliveries: list[Delivery] = field(default_factory=list)  # for everyone but the joiner
     announcements: list[Delivery] = field(default_factory=list)  # for everyone
 

@@ -144,6 +144,24 @@ class ConversationNamespace(socketio.AsyncNamespace):
     async def enter(self, sid: str, conversation_id: str, participant_id: str, join_key: str = "") -> None:
         await self.remember_join(sid, conversation_id, participant_id, join_key)
 
+    async def show_conversation(self, sid: str, view: selectors.ParticipantView) -> None:
+        info = wire.conversation_info(
+            view.conversation, viewer=view.participant, history=view.history, participants=view.participants
+        )
+        await realtime.send_to(sid, "conversationInfo", info, namespace=self.namespace)
+
+    async def send_missed(self, sid: str, view: selectors.ParticipantView) -> None:
+        """What was stored after the view was read and before this connection was listening
+        is in neither its history nor the live stream: send it (clients drop ids they know)."""
+        missed = await run_sync(
+            selectors.conversation_history,
+            conversation=view.conversation,
+            viewer=view.participant,
+            after_sequence=view.conversation.last_sequence,
+        )
+        for message in missed:
+            await realtime.send_to(sid, "messageArrived", wire.message_json(message), namespace=self.namespace)
+
     @acknowledged(JoinConversation)
     async def on_joinConversation(self, sid: str, request: JoinConversation) -> dict:
         result = await run_sync(
@@ -156,22 +174,10 @@ class ConversationNamespace(socketio.AsyncNamespace):
         )
         participant = result.participant
         await self.enter(sid, result.conversation.id, participant.id, participant.join_key or "")
-        # Anything stored between the join's commit and entering the rooms was in neither the
-        # history nor the live stream; it is sent after the greeting (clients drop known ids).
-        missed = await run_sync(
-            selectors.conversation_history,
-            conversation=result.conversation,
-            viewer=participant,
-            after_sequence=result.conversation.last_sequence,
-        )
-        info = wire.conversation_info(
-            result.conversation, viewer=participant, history=result.history, participants=result.participants
-        )
-        await realtime.send_to(sid, "conversationInfo", info, namespace=self.namespace)
+        await self.show_conversation(sid, result)
         if result.greeting is not None:  # agents put in a conversation by routing are not greeted
             await realtime.send_to(sid, "messageArrived", wire.message_json(result.greeting), namespace=self.namespace)
-        for message in missed:
-            await realtime.send_to(sid, "messageArrived", wire.message_json(message), namespace=self.namespace)
+        await self.send_missed(sid, result)
         await realtime.publish(result.deliveries, skip_sid=sid)
         await realtime.publish(result.announcements)
         return {"conversationId": result.conversation.id, "participant": wire.participant_json(participant)}
@@ -274,11 +280,7 @@ class AgentNamespace(ConversationNamespace):
         sent while it was away is lost), and the offers waiting for it."""
         await realtime.send_to(sid, "agentInfo", {"agent": wire.agent_json(session.agent)}, namespace=self.namespace)
         for _, participant in session.chats:
-            view = await run_sync(selectors.participant_view, participant_id=participant.id)
-            info = wire.conversation_info(
-                view.conversation, viewer=view.participant, history=view.history, participants=view.participants
-            )
-            await realtime.send_to(sid, "conversationInfo", info, namespace=self.namespace)
+            await self.show_conversation(sid, await run_sync(selectors.participant_view, participant_id=participant.id))
         for offer in session.offers:
             await realtime.send_to(sid, "conversationOffered", routing.offer_payload(offer), namespace=self.namespace)
         await realtime.publish(session.deliveries)
@@ -301,10 +303,8 @@ class AgentNamespace(ConversationNamespace):
         )
         participant = result.participant
         await self.remember_join(sid, result.conversation.id, participant.id)
-        info = wire.conversation_info(
-            result.conversation, viewer=participant, history=result.history, participants=result.participants
-        )
-        await realtime.send_to(sid, "conversationInfo", info, namespace=self.namespace)
+        await self.show_conversation(sid, result)
+        await self.send_missed(sid, result)
         await realtime.publish(result.deliveries, skip_sid=sid)
         return {"conversationId": result.conversation.id, "participant": wire.participant_json(participant)}
 
