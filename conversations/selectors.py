@@ -48,20 +48,21 @@ def is_visible_to(message: Message, participant: Participant) -> bool:
 def conversation_history(
     *, conversation: Conversation, viewer: Participant | None, after_sequence: int | None = None
 ) -> list[Message]:
-    """The messages `viewer` may see (all of them when viewer is None), oldest first.
-
-    At most CHAT_HISTORY_LIMIT of the newest are returned; typing indicators are left out.
-    """
+    """The messages `viewer` may see (all of them when viewer is None), oldest first, at most
+    CHAT_HISTORY_LIMIT; typing indicators are left out. Without `after_sequence` these are the
+    newest; with it, the oldest after it, so that a client catching up loses nothing: when it
+    got a full page it asks again from the last one it got."""
     query = conversation.messages.exclude(activity_type__in=HIDDEN_FROM_HISTORY)
-    if after_sequence is not None:
-        query = query.filter(sequence__gt=after_sequence)
     if viewer is not None and viewer.is_customer:
         query = query.exclude(tag="whisper")
-    newest = list(query.order_by("-sequence")[: settings.CHAT_HISTORY_LIMIT])
-    newest.reverse()
+    if after_sequence is not None:
+        page = list(query.filter(sequence__gt=after_sequence).order_by("sequence")[: settings.CHAT_HISTORY_LIMIT])
+    else:
+        page = list(query.order_by("-sequence")[: settings.CHAT_HISTORY_LIMIT])
+        page.reverse()
     if viewer is None:
-        return newest
-    return [message for message in newest if is_visible_to(message, viewer)]
+        return page
+    return [message for message in page if is_visible_to(message, viewer)]
 
 
 def customer_of(conversation: Conversation) -> Participant | None:

@@ -2,6 +2,8 @@
 
 from datetime import datetime
 
+from django.conf import settings
+
 from conversations.models import Conversation, Message, Participant
 
 SYSTEM_SENDER = {"id": "system", "name": "Chat server", "role": "system"}
@@ -71,6 +73,8 @@ def conversation_info(conversation: Conversation, *, viewer: Participant, histor
         "participant": everyone,  # the key the published document's sample uses
         "role": viewer.role,
         "me": participant_json(viewer),
+        # A full page: more may follow; rejoin with lastSequence = the last message's sequence.
+        "hasMore": len(history) >= settings.CHAT_HISTORY_LIMIT,
     }
 
 

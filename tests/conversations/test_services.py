@@ -4,7 +4,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from conversations import services
+from conversations import selectors, services
 from conversations.agents import agent_create
 from conversations.errors import ConversationEnded, ConversationNotFound, NotAParticipant
 from conversations.models import Conversation, Message
@@ -115,3 +115,19 @@ def test_ending_marks_the_conversation_and_refuses_later_messages():
     with pytest.raises(ConversationEnded):
         send(started.customer, "too late")
     assert not Message.objects.filter(text="too late").exists()
+
+
+def test_catching_up_after_a_sequence_pages_from_the_oldest_missed_message(settings):
+    settings.CHAT_HISTORY_LIMIT = 5
+    started = start()
+    sequences = [send(started.customer, f"m{i}").message.sequence for i in range(12)]
+    conversation = Conversation.objects.get(pk=started.conversation.id)
+
+    first_page = selectors.conversation_history(conversation=conversation, viewer=None, after_sequence=sequences[1])
+    assert [m.sequence for m in first_page] == sequences[2:7]
+    second_page = selectors.conversation_history(
+        conversation=conversation, viewer=None, after_sequence=first_page[-1].sequence
+    )
+    assert [m.sequence for m in second_page] == sequences[7:12]
+    newest = selectors.conversation_history(conversation=conversation, viewer=None)
+    assert [m.sequence for m in newest] == sequences[-5:]
