@@ -126,11 +126,13 @@ DATABASES = {"default": _database()}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env_str("REDIS_URL")
+# Names this deployment in Redis (the Socket.IO channel, cache keys) so that several can share one.
+CHAT_INSTANCE = env_str("CHAT_INSTANCE", "chatserver")
 if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [REDIS_URL]},
+            "CONFIG": {"hosts": [REDIS_URL], "prefix": f"{CHAT_INSTANCE}:channels"},
         }
     }
 else:
@@ -206,7 +208,13 @@ CHAT_SWEEP_INTERVAL = float(env_str("CHAT_SWEEP_INTERVAL", "1.0"))
 CHAT_CONNECTION_STALE = env_int("CHAT_CONNECTION_STALE", 30)
 
 if REDIS_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": CHAT_INSTANCE,
+        }
+    }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 AUTHENTICATION_BACKENDS = ["django.contrib.auth.backends.ModelBackend"]

@@ -1,7 +1,6 @@
 """Connector registration. Connectors authenticate with an API key that is shown once at
 creation and stored only as its SHA-256 (the key is 256 random bits, so a slow hash adds nothing)."""
 
-import hashlib
 import hmac
 import secrets
 
@@ -11,11 +10,10 @@ from django.utils import timezone
 
 from connectors.models import Connector
 from conversations.errors import ConnectorUnknown, Unauthorized
+from conversations.ids import digest
 from conversations.schemas import RegisterConnector
 
-
-def hash_key(key: str) -> str:
-    return hashlib.sha256(key.encode()).hexdigest()
+hash_key = digest
 
 
 def connector_create(*, connector_id: str, name: str, channel: str | None = None) -> tuple[Connector, str]:

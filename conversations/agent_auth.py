@@ -4,7 +4,6 @@ username and, more loosely (a contact centre's agents often share one address), 
 address, through Django's cache (Redis when REDIS_URL is set)."""
 
 import contextlib
-import hashlib
 import secrets
 from datetime import timedelta
 from importlib import import_module
@@ -16,15 +15,12 @@ from django.utils import timezone
 from django.utils.crypto import constant_time_compare
 
 from conversations.errors import TooManyAttempts, Unauthorized
+from conversations.ids import digest
 from conversations.models import AgentProfile, AgentToken
 
 
-def _hash(value: str) -> str:
-    return hashlib.sha256(value.encode()).hexdigest()
-
-
 def _failure_keys(username: str, client_ip: str) -> list[str]:
-    return [f"login-failures:user:{_hash(username.lower())}", f"login-failures:ip:{client_ip}"]
+    return [f"login-failures:user:{digest(username.lower())}", f"login-failures:ip:{client_ip}"]
 
 
 def _count(key: str) -> int:
@@ -63,7 +59,7 @@ def agent_login(*, username: str, password: str, client_ip: str) -> tuple[str, A
     login_succeeded(username=username, client_ip=client_ip)
     token = secrets.token_urlsafe(32)
     issued = AgentToken.objects.create(
-        key_hash=_hash(token),
+        key_hash=digest(token),
         agent=agent,
         expires_at=timezone.now() + timedelta(seconds=settings.CHAT_AGENT_TOKEN_TTL),
     )
@@ -73,7 +69,7 @@ def agent_login(*, username: str, password: str, client_ip: str) -> tuple[str, A
 def agent_for_token(token: str) -> AgentProfile:
     issued = (
         AgentToken.objects.select_related("agent__user")
-        .filter(key_hash=_hash(token or ""), revoked_at__isnull=True, expires_at__gt=timezone.now())
+        .filter(key_hash=digest(token or ""), revoked_at__isnull=True, expires_at__gt=timezone.now())
         .first()
     )
     if issued is None or not issued.agent.user.is_active:
@@ -82,7 +78,7 @@ def agent_for_token(token: str) -> AgentProfile:
 
 
 def token_revoke(token: str) -> None:
-    AgentToken.objects.filter(key_hash=_hash(token or ""), revoked_at__isnull=True).update(revoked_at=timezone.now())
+    AgentToken.objects.filter(key_hash=digest(token or ""), revoked_at__isnull=True).update(revoked_at=timezone.now())
 
 
 def tokens_revoke(*, token_ids: list[int]) -> int:

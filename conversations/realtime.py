@@ -24,7 +24,7 @@ AGENT_NAMESPACE = "/agent"
 def _client_manager() -> socketio.AsyncManager:
     if settings.REDIS_URL:
         # Relays emits between server processes (at most once: clients resync by sequence).
-        return socketio.AsyncRedisManager(settings.REDIS_URL, channel="chatserver")
+        return socketio.AsyncRedisManager(settings.REDIS_URL, channel=settings.CHAT_INSTANCE)
     return socketio.AsyncManager()
 
 
@@ -49,10 +49,6 @@ def room_of_conversation(conversation_id: str) -> str:
 
 def room_of_participant(participant_id: str) -> str:
     return f"p:{participant_id}"
-
-
-def room_of_connector(channel: str) -> str:
-    return f"connector:{channel}"
 
 
 def room_of_agent(agent_id: int) -> str:

@@ -227,7 +227,6 @@ class CustomerNamespace(ConversationNamespace):
         )
         async with self.session(sid) as session:
             session["connector"] = connector.id
-        await self.enter_room(sid, realtime.room_of_connector(connector.channel))
         return {"connector": {"id": connector.id, "name": connector.name, "channel": connector.channel}}
 
     async def on_disconnect(self, sid: str, reason: Any = None) -> None:

@@ -34,19 +34,28 @@ class _RefuseEveryFetch(URLFetcher):
         raise RefusedFetch(f"transcripts fetch nothing ({url[:60]})")
 
 
+PRIVATE_TOP_LEVELS = {"localhost", "local", "internal", "intranet", "corp", "home", "lan", "private", "localdomain"}
+
+
 def is_public_link(url: str) -> bool:
     """Whether an attachment URL may be printed as a clickable link in a transcript."""
-    parts = urlsplit(url)
-    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
-        return False
-    host = parts.hostname.lower()
-    if host == "localhost" or host.endswith((".localhost", ".local", ".internal")) or "." not in host:
-        return False
     try:
-        address = ipaddress.ip_address(host)
+        parts = urlsplit(url)
+        hostname = parts.hostname
     except ValueError:
-        return True
-    return address.is_global
+        return False
+    if parts.scheme.lower() not in ("http", "https") or not hostname:
+        return False
+    host = hostname.lower().rstrip(".")
+    try:
+        return ipaddress.ip_address(host).is_global
+    except ValueError:
+        pass
+    labels = host.split(".")
+    top = labels[-1]
+    # A public name ends in an alphabetic top-level domain; "127.1", "0177.0.0.1" or "10.1"
+    # (addresses in shorthand) and single-label or private-use names do not.
+    return len(labels) > 1 and (top.isalpha() or top.startswith("xn--")) and top not in PRIVATE_TOP_LEVELS
 
 
 def _context(conversation: Conversation) -> dict:
@@ -74,8 +83,8 @@ def _context(conversation: Conversation) -> dict:
     }
 
 
-def transcript_pdf(conversation: Conversation) -> bytes:
-    html = render_to_string("transcripts/transcript.html", _context(conversation))
+def transcript_pdf(conversation: Conversation, context: dict | None = None) -> bytes:
+    html = render_to_string("transcripts/transcript.html", context or _context(conversation))
     return HTML(string=html, url_fetcher=_RefuseEveryFetch(), base_url="about:blank").write_pdf()
 
 
@@ -93,5 +102,5 @@ def transcript_email(conversation: Conversation) -> EmailMultiAlternatives:
         to=[conversation.customer_email],
     )
     email.attach_alternative(render_to_string("transcripts/email.html", context), "text/html")
-    email.attach(transcript_filename(conversation), transcript_pdf(conversation), "application/pdf")
+    email.attach(transcript_filename(conversation), transcript_pdf(conversation, context), "application/pdf")
     return email

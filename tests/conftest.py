@@ -162,6 +162,7 @@ def server_env(django_db_setup, outbox, tmp_path_factory) -> dict:
         LOG_LEVEL="INFO",
         CHAT_VAR_DIR=str(tmp_path_factory.mktemp("server-var")),
         CHAT_INSECURE_FAST_PASSWORD_HASHER="1",
+        CHAT_INSTANCE=f"chat-tests-{os.getpid()}",  # another test run on this Redis hears nothing of ours
         CHAT_SWEEP_INTERVAL="0.2",
         CHAT_AGENT_GRACE="2",
     )

@@ -212,3 +212,24 @@ def test_transcript_email_needs_a_customer_email_address():
 
 def test_transcript_filename_has_the_date_and_the_start_of_the_id(chat):
     assert transcripts.transcript_filename(chat) == f"transcript-{chat.created_at:%Y%m%d}-{chat.id[:8]}.pdf"
+
+
+@pytest.mark.parametrize(
+    ("url", "public"),
+    [
+        ("https://files.example.com/a.png", True),
+        ("http://8.8.8.8/x", True),
+        ("http://127.1/x", False),
+        ("http://0177.0.0.1/", False),
+        ("http://10.1/", False),
+        ("http://[::1]/", False),
+        ("http://metadata.google.internal./", False),
+        ("http://intranet.corp/", False),
+        ("http://localhost:8080/", False),
+        ("file:///etc/passwd", False),
+        ("data:text/plain,hi", False),
+        ("http://[not-an-address", False),
+    ],
+)
+def test_only_public_addresses_become_links(url, public):
+    assert transcripts.is_public_link(url) is public

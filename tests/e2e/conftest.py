@@ -16,10 +16,12 @@ async def close_test_connections():
 
 
 @pytest.fixture
-def people():
-    """Every Person a test connects is disconnected at its end."""
+async def people():
+    """Every Person a test connects; all are disconnected at its end."""
     connected: list[Person] = []
     yield connected
+    for person in connected:
+        await person.disconnect()
 
 
 @pytest.fixture
@@ -29,9 +31,7 @@ async def connect(server, people):
         people.append(person)
         return person
 
-    yield connect_as
-    for person in people:
-        await person.disconnect()
+    return connect_as
 
 
 @pytest.fixture

@@ -303,7 +303,7 @@ async def test_two_tabs_racing_to_accept_the_same_offer_make_one_participant(sig
         await second_tab.disconnect()
 
 
-async def test_agents_race_for_one_conversation_and_only_the_offered_one_wins(sign_in, start_chat):
+async def test_an_agent_who_was_not_offered_a_chat_cannot_take_it_even_at_the_same_moment(sign_in, start_chat):
     alice, bob = await sign_in("alice"), await sign_in("bob")
     await ready(alice)
     customer = await start_chat()
