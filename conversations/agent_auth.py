@@ -10,13 +10,15 @@ from importlib import import_module
 
 from django.conf import settings
 from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY, authenticate, load_backend
+from django.contrib.sessions.models import Session
 from django.core.cache import cache
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare
 
 from conversations.errors import TooManyAttempts, Unauthorized
 from conversations.ids import digest
-from conversations.models import AgentProfile, AgentToken
+from conversations.models import AgentConnection, AgentProfile, AgentToken
 
 
 def _failure_keys(username: str, client_ip: str) -> list[str]:
@@ -67,6 +69,11 @@ def agent_login(*, username: str, password: str, client_ip: str) -> tuple[str, A
 
 
 def agent_for_token(token: str) -> AgentProfile:
+    return token_in_force(token).agent
+
+
+def token_in_force(token: str) -> AgentToken:
+    """The token, if it is known, not expired, not revoked, and its agent's user is active."""
     issued = (
         AgentToken.objects.select_related("agent__user")
         .filter(key_hash=digest(token or ""), revoked_at__isnull=True, expires_at__gt=timezone.now())
@@ -74,7 +81,7 @@ def agent_for_token(token: str) -> AgentProfile:
     )
     if issued is None or not issued.agent.user.is_active:
         raise Unauthorized("The token is unknown, expired or revoked.")
-    return issued.agent
+    return issued
 
 
 def token_revoke(token: str) -> None:
@@ -102,3 +109,15 @@ def agent_for_session(session_key: str) -> AgentProfile:
     if agent is None:
         raise Unauthorized("This user is not an agent.")
     return agent
+
+
+def withdrawn_connections(*, server_id: str) -> list[str]:
+    """The sids of this process's agent sockets whose credential no longer holds: the token
+    was revoked or expired, the desk session ended (logout), or the user was deactivated."""
+    now = timezone.now()
+    connections = AgentConnection.objects.filter(server_id=server_id)
+    withdrawn = Q(token__revoked_at__isnull=False) | Q(token__expires_at__lte=now) | Q(agent__user__is_active=False)
+    if settings.SESSION_ENGINE == "django.contrib.sessions.backends.db":
+        live_sessions = Session.objects.filter(expire_date__gt=now).values("session_key")
+        withdrawn |= ~Q(session_key="") & ~Q(session_key__in=live_sessions)
+    return list(connections.filter(withdrawn).values_list("sid", flat=True))

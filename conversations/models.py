@@ -81,6 +81,9 @@ class AgentConnection(models.Model):
     server_id = models.CharField(max_length=64, db_index=True)
     connected_at = models.DateTimeField(auto_now_add=True)
     seen_at = models.DateTimeField(db_index=True)
+    # The credential it connected with: when it is revoked or expires, the socket is closed.
+    token = models.ForeignKey("AgentToken", null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    session_key = models.CharField(max_length=40, blank=True)
 
     def __str__(self) -> str:
         return f"{self.agent} on {self.server_id}"

@@ -424,17 +424,26 @@ class AgentSession:
     deliveries: list[Delivery] = field(default_factory=list)
 
 
-def agent_connected(*, agent_id: int, sid: str, server_id: str) -> AgentSession:
-    session = _connect(agent_id=agent_id, sid=sid, server_id=server_id)
+def agent_connected(
+    *, agent_id: int, sid: str, server_id: str, token_id: int | None = None, session_key: str = ""
+) -> AgentSession:
+    session = _connect(agent_id=agent_id, sid=sid, server_id=server_id, token_id=token_id, session_key=session_key)
     session.deliveries = route_waiting(_queue_ids_of(session.agent))
     return session
 
 
 @transaction.atomic
-def _connect(*, agent_id: int, sid: str, server_id: str) -> AgentSession:
+def _connect(*, agent_id: int, sid: str, server_id: str, token_id: int | None, session_key: str) -> AgentSession:
     now = timezone.now()
     AgentConnection.objects.update_or_create(
-        sid=sid, defaults={"agent_id": agent_id, "server_id": server_id, "seen_at": now}
+        sid=sid,
+        defaults={
+            "agent_id": agent_id,
+            "server_id": server_id,
+            "seen_at": now,
+            "token_id": token_id,
+            "session_key": session_key,
+        },
     )
     AgentProfile.objects.filter(pk=agent_id, disconnected_at__isnull=False).update(disconnected_at=None)
     agent = AgentProfile.objects.select_related("user").get(pk=agent_id)

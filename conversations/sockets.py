@@ -240,17 +240,18 @@ def _same_origin(environ: dict) -> bool:
     return origin is None or urlsplit(origin).netloc == environ.get("HTTP_HOST")
 
 
-def _authenticate(environ: dict, auth: Any):
-    """The agent behind a connection: a bearer token in the `auth` payload, else the desk's
-    session cookie (accepted from the server's own pages only)."""
+def _authenticate(environ: dict, auth: Any) -> tuple[Any, dict]:
+    """The agent behind a connection, and the credential it used: a bearer token in the `auth`
+    payload, else the desk's session cookie (accepted from the server's own pages only)."""
     token = auth.get("token") if isinstance(auth, dict) else None
     if token:
-        return agent_auth.agent_for_token(str(token))
+        issued = agent_auth.token_in_force(str(token))
+        return issued.agent, {"token_id": issued.pk}
     cookie = SimpleCookie(environ.get("HTTP_COOKIE", ""))
     session = cookie.get(settings.SESSION_COOKIE_NAME)
     if session is None or not _same_origin(environ):
         raise Unauthorized("Connect with auth {token} from POST /api/agent/login, or log in to the agent desk.")
-    return agent_auth.agent_for_session(session.value)
+    return agent_auth.agent_for_session(session.value), {"session_key": session.value}
 
 
 class AgentNamespace(ConversationNamespace):
@@ -262,11 +263,13 @@ class AgentNamespace(ConversationNamespace):
 
     async def on_connect(self, sid: str, environ: dict, auth: Any = None) -> None:
         try:
-            agent = await run_sync(_authenticate, environ=environ, auth=auth)
+            agent, credential = await run_sync(_authenticate, environ=environ, auth=auth)
         except ChatError as error:
             # The client's connect_error gets {"message": ..., "data": {"code": ...}}.
             raise socketio.exceptions.ConnectionRefusedError(error.message, {"code": error.code}) from None
-        session = await run_sync(routing.agent_connected, agent_id=agent.pk, sid=sid, server_id=realtime.SERVER_ID)
+        session = await run_sync(
+            routing.agent_connected, agent_id=agent.pk, sid=sid, server_id=realtime.SERVER_ID, **credential
+        )
         # Its open chats are joined at once: it may send in them before resume() has run.
         joined = {conversation.id: (participant.id, participant.id) for conversation, participant in session.chats}
         await self.save_session(sid, {"agent": agent.pk, "joined": joined})
@@ -358,3 +361,5 @@ async def sweep_once() -> None:
         routing.sweep, server_id=realtime.SERVER_ID, live_sids=realtime.local_sids(realtime.AGENT_NAMESPACE)
     )
     await realtime.publish(deliveries)
+    for sid in await run_sync(agent_auth.withdrawn_connections, server_id=realtime.SERVER_ID):
+        await realtime.sio.disconnect(sid, namespace=realtime.AGENT_NAMESPACE)

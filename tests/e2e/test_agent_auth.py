@@ -10,6 +10,7 @@ from asgiref.sync import sync_to_async
 from conversations.agents import agent_create
 from conversations.models import AgentToken
 from tests.e2e.conftest import PASSWORD
+from tests.e2e.people import Person
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -132,3 +133,27 @@ async def test_parallel_guesses_cannot_outrun_the_throttle(http):
     statuses = sorted(response.status_code for response in await asyncio.gather(*guesses))
     assert statuses.count(401) <= 5
     assert statuses.count(429) >= 7
+
+
+async def closed_within_seconds(person, seconds: float = 5) -> bool:
+    for _ in range(int(seconds * 10)):
+        if not person.sio.connected:
+            return True
+        await asyncio.sleep(0.1)
+    return False
+
+
+async def test_revoking_a_token_closes_the_connections_made_with_it(server, http, alice_account, people):
+    token = (await http.post("/api/agent/login", json={"username": "alice", "password": PASSWORD})).json()["token"]
+    alice = Person(server.url, "", "", "Alice", namespace="/agent", auth={"token": token})
+    people.append(await alice.connect())
+    await alice.wait_for("agentInfo")
+    assert (await http.post("/api/agent/logout", headers={"Authorization": f"Bearer {token}"})).status_code == 204
+    assert await closed_within_seconds(alice)
+
+
+async def test_deactivating_an_agent_closes_its_connections(sign_in):
+    alice = await sign_in("alice")
+    await alice.wait_for("agentInfo")
+    await sync_to_async(lambda: AgentToken.objects.get().agent.user.__class__.objects.update(is_active=False))()
+    assert await closed_within_seconds(alice)
