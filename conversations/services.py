@@ -7,9 +7,9 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from conversations import routing, selectors, timeline, wire
+from conversations import message_store, routing, selectors, timeline, wire
 from conversations.deliveries import Audience, Delivery
-from conversations.errors import InvalidPayload, NotAllowed, NotAParticipant, RequestIdConflict
+from conversations.errors import ConversationEnded, InvalidPayload, NotAllowed, NotAParticipant, RequestIdConflict
 from conversations.ids import new_secret_id
 from conversations.models import Conversation, Message, Participant
 from conversations.schemas import InitRequest, SendMessage
@@ -181,11 +181,11 @@ def conversation_join(
     )
 
 
-def _recipients(conversation: Conversation, message: SendMessage) -> list[Participant]:
+def _recipients(conversation_id: str, message: SendMessage) -> list[Participant]:
     if not message.to:
         return []
     wanted = {ref.id for ref in message.to}
-    found = list(conversation.participants.filter(id__in=wanted, left_at__isnull=True))
+    found = list(Participant.objects.filter(conversation_id=conversation_id, id__in=wanted, left_at__isnull=True))
     if unknown := wanted - {p.id for p in found}:
         raise InvalidPayload(
             "'to' names participants that are not in this conversation.",
@@ -196,57 +196,74 @@ def _recipients(conversation: Conversation, message: SendMessage) -> list[Partic
     return found
 
 
-def _audience(conversation: Conversation, *, whisper: bool, recipients: list[Participant]) -> Audience:
+def _audience(conversation_id: str, *, whisper: bool, recipients: list[Participant]) -> Audience:
     if recipients:
         return Audience(
-            conversation.id,
+            conversation_id,
             participant_ids=tuple(p.id for p in recipients if p.is_customer),
             agent_ids=tuple(p.agent_id for p in recipients if p.agent_id),
             customers=any(p.is_customer for p in recipients),
         )
-    return Audience(conversation.id, customers=not whisper, agent_ids=timeline.present_agent_ids(conversation.id))
+    return Audience(conversation_id, customers=not whisper, agent_ids=message_store.present_agent_ids(conversation_id))
+
+
+def message_send(*, conversation_id: str, sender_id: str, message: SendMessage) -> SendResult:
+    """Store a message, then say who receives it. A fixed handful of queries in plain SQL
+    (conversations.message_store), whatever the size of the conversation; a repeated requestId
+    from the same sender stores nothing new, even when the two race."""
+    try:
+        return _store(conversation_id=conversation_id, sender_id=sender_id, message=message)
+    except IntegrityError:
+        earlier = message.request_id and _earlier(conversation_id, sender_id, message.request_id)
+        if not earlier:
+            raise
+        return SendResult(message=earlier, duplicate=True)
 
 
 @transaction.atomic
-def message_send(*, conversation_id: str, sender_id: str, message: SendMessage) -> SendResult:
-    """Store a message, then say who receives it. A fixed handful of queries, whatever the
-    size of the conversation; a repeated requestId from the same sender stores nothing new."""
-    sender = selectors.participant_in_conversation(conversation_id=conversation_id, participant_id=sender_id, lock=True)
-    conversation = sender.conversation
-    timeline.require_open(conversation)
+def _store(*, conversation_id: str, sender_id: str, message: SendMessage) -> SendResult:
+    sender = message_store.sender_in(conversation_id, sender_id)
+    if sender is None:
+        selectors.participant_in_conversation(conversation_id=conversation_id, participant_id=sender_id)
+        raise NotAParticipant()  # it exists but has left
+    if not sender.conversation_open:
+        raise ConversationEnded()
     if message.tag == "whisper" and sender.is_customer:
         raise NotAllowed("Customers cannot whisper.")
-    if message.request_id:
-        earlier = Message.objects.filter(
-            conversation=conversation, sender=sender, request_id=message.request_id
-        ).first()
-        if earlier is not None:
-            return SendResult(message=earlier, duplicate=True)
-    recipients = _recipients(conversation, message)
-    stored = timeline.append(
-        conversation,
+    if message.request_id and (earlier := _earlier(conversation_id, sender_id, message.request_id)):
+        return SendResult(message=earlier, duplicate=True)
+    recipients = _recipients(conversation_id, message)
+    sequence = message_store.next_sequence(conversation_id)
+    if sequence is None:
+        raise ConversationEnded()
+    stored = message_store.insert(
+        conversation_id=conversation_id,
+        sequence=sequence,
         type=message.type,
         activity_type=message.activity_type,
-        sender=sender,
+        sender_id=sender.id,
         sender_name=sender.name,
         sender_role=sender.role,
         recipients=[{"id": p.id, "name": p.name} for p in recipients],
         tag=message.tag,
         text=message.text,
-        language=message.language or conversation.language,
+        language=message.language or sender.conversation_language,
         ref_id=message.ref_id,
         attachments=[a.model_dump(by_alias=True, exclude_none=True) for a in message.attachments],
         info=message.info,
         request_id=message.request_id,
         client_timestamp=message.timestamp,
     )
-    conversation.save(update_fields=["last_sequence"])
-    audience = _audience(conversation, whisper=stored.is_whisper, recipients=recipients)
+    audience = _audience(conversation_id, whisper=stored.is_whisper, recipients=recipients)
     return SendResult(
         message=stored,
         duplicate=False,
         deliveries=[Delivery("messageArrived", wire.message_json(stored), audience)],
     )
+
+
+def _earlier(conversation_id: str, sender_id: str, request_id: str) -> Message | None:
+    return Message.objects.filter(conversation_id=conversation_id, sender_id=sender_id, request_id=request_id).first()
 
 
 def conversation_end(*, conversation_id: str, participant_id: str) -> EndResult:

@@ -6,10 +6,10 @@ Callers hold the conversation row lock (select_for_update) inside their transact
 
 from django.utils import timezone
 
-from conversations import wire
+from conversations import message_store, wire
 from conversations.deliveries import Audience, Delivery
 from conversations.errors import ConversationEnded
-from conversations.models import Conversation, Message, Participant
+from conversations.models import Conversation, Message
 
 
 def append(conversation: Conversation, **fields) -> Message:
@@ -37,18 +37,10 @@ def close(conversation: Conversation, *, info: dict) -> Message:
     return ended
 
 
-def present_agent_ids(conversation_id: str) -> tuple[int, ...]:
-    return tuple(
-        Participant.objects.filter(
-            conversation_id=conversation_id, left_at__isnull=True, agent__isnull=False
-        ).values_list("agent_id", flat=True)
-    )
-
-
 def broadcast(message: Message, *, customers: bool = True) -> Delivery:
     """messageArrived for the conversation's customers and its present agents."""
     audience = Audience(
-        message.conversation_id, customers=customers, agent_ids=present_agent_ids(message.conversation_id)
+        message.conversation_id, customers=customers, agent_ids=message_store.present_agent_ids(message.conversation_id)
     )
     return Delivery("messageArrived", wire.message_json(message), audience)
 
