@@ -32,6 +32,8 @@ from conversations.models import AgentConnection, AgentProfile, Conversation, Of
 logger = logging.getLogger(__name__)
 
 CANDIDATES_TRIED = 5
+# One waiting chat that every free agent declined lately must not hold up the rest of its queue.
+MISSES_BEFORE_LEAVING_A_QUEUE = 3
 WAITING_ROUTED_PER_SWEEP = 50
 
 
@@ -196,11 +198,13 @@ def route_waiting(queue_ids, limit: int = WAITING_ROUTED_PER_SWEEP) -> list[Deli
             .order_by("queued_at")
             .values_list("pk", flat=True)[:limit]
         )
+        misses = 0
         for conversation_id in list(waiting):
             offered = _safely(_route_one, conversation_id)
-            if not offered:
-                break
             deliveries += offered
+            misses = 0 if offered else misses + 1
+            if misses == MISSES_BEFORE_LEAVING_A_QUEUE:  # nobody here takes these: leave the rest
+                break
     return deliveries
 
 

@@ -194,6 +194,11 @@ class SendMessage(WireModel):
     def tag_none_is_blank(cls, value: Any) -> Any:
         return "" if value is None else value
 
+    @field_validator("request_id")
+    @classmethod
+    def blank_request_id_is_none(cls, value: str | None) -> str | None:
+        return value or None
+
     @field_validator("text")
     @classmethod
     def text_within_limit(cls, value: str) -> str:

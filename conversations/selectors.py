@@ -10,6 +10,14 @@ from conversations.models import Conversation, Message, Participant
 HIDDEN_FROM_HISTORY = ("typing",)
 
 
+class HistoryPage(list):
+    """Messages of a conversation, and whether the page was full (more may follow)."""
+
+    def __init__(self, messages, *, has_more: bool):
+        super().__init__(messages)
+        self.has_more = has_more
+
+
 def participant_in_conversation(
     *, conversation_id: str, participant_id: str, lock: bool = False, by_join_key: bool = False
 ) -> Participant:
@@ -60,9 +68,8 @@ def conversation_history(
     else:
         page = list(query.order_by("-sequence")[: settings.CHAT_HISTORY_LIMIT])
         page.reverse()
-    if viewer is None:
-        return page
-    return [message for message in page if is_visible_to(message, viewer)]
+    visible = page if viewer is None else [message for message in page if is_visible_to(message, viewer)]
+    return HistoryPage(visible, has_more=len(page) >= settings.CHAT_HISTORY_LIMIT)
 
 
 def customer_of(conversation: Conversation) -> Participant | None:

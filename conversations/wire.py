@@ -2,8 +2,6 @@
 
 from datetime import datetime
 
-from django.conf import settings
-
 from conversations.models import Conversation, Message, Participant
 
 SYSTEM_SENDER = {"id": "system", "name": "Chat server", "role": "system"}
@@ -74,7 +72,7 @@ def conversation_info(conversation: Conversation, *, viewer: Participant, histor
         "role": viewer.role,
         "me": participant_json(viewer),
         # A full page: more may follow; rejoin with lastSequence = the last message's sequence.
-        "hasMore": len(history) >= settings.CHAT_HISTORY_LIMIT,
+        "hasMore": getattr(history, "has_more", False),
     }
 
 

@@ -131,3 +131,24 @@ def test_catching_up_after_a_sequence_pages_from_the_oldest_missed_message(setti
     assert [m.sequence for m in second_page] == sequences[7:12]
     newest = selectors.conversation_history(conversation=conversation, viewer=None)
     assert [m.sequence for m in newest] == sequences[-5:]
+
+
+def test_a_page_cut_short_by_messages_for_others_still_says_more_may_follow(settings):
+    settings.CHAT_HISTORY_LIMIT = 5
+    started = start()
+    alice = agent_create(username="alice", password="correct horse battery", queues=["default"])
+    agent = services.participant_add(conversation_id=started.conversation.id, role="agent", name="A", agent_id=alice.pk)
+    send(agent, "note to self", to=[{"id": agent.id}])  # addressed: not the customer's
+    for i in range(8):
+        send(agent, f"m{i}")
+    conversation = Conversation.objects.get(pk=started.conversation.id)
+    page = selectors.conversation_history(conversation=conversation, viewer=started.customer, after_sequence=0)
+    assert [m.text for m in page] == ["m0", "m1", "m2", "m3"]
+    assert page.has_more
+
+
+def test_a_blank_request_id_is_no_request_id():
+    started = start()
+    first, second = send(started.customer, "one", requestId=""), send(started.customer, "two", requestId="")
+    assert not first.duplicate and not second.duplicate
+    assert Message.objects.filter(type="ChatMessage").count() == 2
