@@ -209,8 +209,9 @@ def _audience(conversation_id: str, *, whisper: bool, recipients: list[Participa
 
 def message_send(*, conversation_id: str, sender_id: str, message: SendMessage) -> SendResult:
     """Store a message, then say who receives it. A fixed handful of queries in plain SQL
-    (conversations.message_store), whatever the size of the conversation; a repeated requestId
-    from the same sender stores nothing new, even when the two race."""
+    (conversations.message_store), whatever the size of the conversation. A repeated requestId
+    from the same sender stores nothing new: the unique index refuses it (and the transaction,
+    sequence number included, is rolled back), then the first message is the answer."""
     try:
         return _store(conversation_id=conversation_id, sender_id=sender_id, message=message)
     except IntegrityError:
@@ -230,8 +231,6 @@ def _store(*, conversation_id: str, sender_id: str, message: SendMessage) -> Sen
         raise ConversationEnded()
     if message.tag == "whisper" and sender.is_customer:
         raise NotAllowed("Customers cannot whisper.")
-    if message.request_id and (earlier := _earlier(conversation_id, sender_id, message.request_id)):
-        return SendResult(message=earlier, duplicate=True)
     recipients = _recipients(conversation_id, message)
     sequence = message_store.next_sequence(conversation_id)
     if sequence is None:
