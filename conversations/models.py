@@ -188,7 +188,7 @@ class Message(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
-        ordering = ["conversation", "sequence"]
+        ordering = ["conversation_id", "sequence"]  # not "conversation": that would join and sort by its ordering
         constraints = [
             models.UniqueConstraint(fields=["conversation", "sequence"], name="message_sequence_unique"),
             models.UniqueConstraint(

@@ -121,10 +121,17 @@ class ConversationNamespace(socketio.AsyncNamespace):
     async def agent_id(self, sid: str) -> int | None:
         return None
 
+    async def session_of(self, sid: str) -> dict:
+        """The connection's session; empty once it has gone (events it sent may still be queued)."""
+        try:
+            return await self.get_session(sid)
+        except KeyError:
+            return {}
+
     async def joined_participant(self, sid: str, conversation_id: str, claimed: str | None = None) -> str:
         """The participant this connection joined `conversation_id` as; `claimed` (a `from`
         id) must name it, by its id or by the key it joined with."""
-        session = await self.get_session(sid)
+        session = await self.session_of(sid)
         joined = session.get("joined", {}).get(conversation_id)
         if joined is None:
             raise NotJoined()
@@ -219,7 +226,7 @@ class CustomerNamespace(ConversationNamespace):
 
     @acknowledged(RegisterConnector)
     async def on_registerConnector(self, sid: str, request: RegisterConnector) -> dict:
-        registered = (await self.get_session(sid)).get("connector")
+        registered = (await self.session_of(sid)).get("connector")
         if registered not in (None, request.id):
             raise NotAllowed(f"This connection is connector '{registered}' already.")
         connector = await run_sync(
@@ -259,7 +266,10 @@ class AgentNamespace(ConversationNamespace):
     where its offers and the messages of its conversations arrive."""
 
     async def agent_id(self, sid: str) -> int:
-        return (await self.get_session(sid))["agent"]
+        agent_id = (await self.session_of(sid)).get("agent")
+        if agent_id is None:  # the connection has gone
+            raise Unauthorized()
+        return agent_id
 
     async def on_connect(self, sid: str, environ: dict, auth: Any = None) -> None:
         try:
