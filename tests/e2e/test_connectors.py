@@ -27,6 +27,14 @@ async def connector_socket(server):
         await client.disconnect()
 
 
+async def until_disconnected() -> None:
+    """The server marks the connector disconnected shortly after its socket goes."""
+    for _ in range(50):
+        if (await connector_state())[0] is False:
+            return
+        await asyncio.sleep(0.1)
+
+
 async def connector_state() -> tuple[bool, int, str]:
     connector = await sync_to_async(Connector.objects.get)(id="sms")
     return connector.connected, connector.connected_sockets, connector.name
@@ -40,10 +48,7 @@ async def test_a_connector_with_its_key_is_registered_and_marked_connected_until
     assert await connector_state() == (True, 1, "ExpertFlow SMS Connector")
 
     await connector_socket.disconnect()
-    for _ in range(50):
-        if (await connector_state())[0] is False:
-            break
-        await asyncio.sleep(0.1)
+    await until_disconnected()
     assert await connector_state() == (False, 0, "ExpertFlow SMS Connector")
 
 
@@ -72,8 +77,5 @@ async def test_registering_twice_on_one_connection_counts_it_once(connector_sock
     assert (await connector_socket.call("registerConnector", payload))["ok"]
     assert await connector_state() == (True, 1, "SMS")
     await connector_socket.disconnect()
-    for _ in range(50):
-        if (await connector_state())[0] is False:
-            break
-        await asyncio.sleep(0.1)
+    await until_disconnected()
     assert await connector_state() == (False, 0, "SMS")
