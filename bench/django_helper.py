@@ -17,7 +17,7 @@ def add_agents(conversation_ids: list[str]) -> list[dict]:
     """One agent per conversation (a user in no queue, so routing offers it nothing), put
     into the conversation with conversations.services.participant_add, as the end-to-end
     tests do. The bench then logs each one in over HTTP and joins it from /agent."""
-    from conversations.agents import agent_create
+    from agents.services import agent_create
     from conversations.services import participant_add
 
     run = secrets.token_hex(3)

@@ -1,4 +1,5 @@
-"""The one ASGI application: Socket.IO at /socket.io/, Django (REST, admin, static) for the rest."""
+"""The one ASGI application: Socket.IO at /socket.io/, Django (REST, admin, static) for the rest,
+and the background worker's channel (chatserver.worker)."""
 
 import os
 
@@ -9,17 +10,29 @@ from django.core.asgi import get_asgi_application  # noqa: E402
 django_asgi_app = get_asgi_application()
 
 import socketio  # noqa: E402
-from channels.routing import ProtocolTypeRouter  # noqa: E402
+from channels.routing import ChannelNameRouter, ProtocolTypeRouter  # noqa: E402
+from django.conf import settings  # noqa: E402
 from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler  # noqa: E402
 
-from conversations.realtime import AGENT_NAMESPACE, CUSTOMER_NAMESPACE, sio  # noqa: E402
-from conversations.sockets import AgentNamespace, CustomerNamespace  # noqa: E402
+from agents.sockets import AgentNamespace  # noqa: E402
+from chatserver import realtime, worker  # noqa: E402
+from conversations.sockets import CustomerNamespace  # noqa: E402
+from routing.sweep import sweep_forever  # noqa: E402
 
-sio.register_namespace(CustomerNamespace(CUSTOMER_NAMESPACE))
-sio.register_namespace(AgentNamespace(AGENT_NAMESPACE))
+realtime.sio.register_namespace(CustomerNamespace(realtime.CUSTOMER_NAMESPACE))
+realtime.sio.register_namespace(AgentNamespace(realtime.AGENT_NAMESPACE))
 
-application = socketio.ASGIApp(
-    sio,
-    other_asgi_app=ProtocolTypeRouter({"http": ASGIStaticFilesHandler(django_asgi_app)}),
-    socketio_path="socket.io",
+socketio_app = socketio.ASGIApp(
+    realtime.sio, other_asgi_app=ASGIStaticFilesHandler(django_asgi_app), socketio_path="socket.io"
 )
+workers = ChannelNameRouter({worker.WORKER_CHANNEL: worker.JobConsumer.as_asgi()})
+router = ProtocolTypeRouter({"http": socketio_app, "websocket": socketio_app, "channel": workers})
+
+
+async def application(scope, receive, send):
+    if scope["type"] != "channel":  # not Channels' `runworker` (manage.py worker is the better one)
+        # daphne sends no lifespan events: the process's loops start with its first connection.
+        realtime.start_background("routing sweep", sweep_forever)
+        if settings.CHAT_WORKER_IN_PROCESS:
+            realtime.start_background("worker", lambda: worker.run_in_process(workers))
+    await router(scope, receive, send)

@@ -20,22 +20,33 @@ def _retryable(error: OperationalError) -> bool:
     return getattr(error.__cause__, "sqlstate", None) in RETRYABLE_SQLSTATES
 
 
+def retrying(fn: Callable[..., T], kwargs: dict[str, Any]) -> T:
+    """`fn(**kwargs)`, run again when PostgreSQL rolled it back for a deadlock or a
+    serialization failure."""
+    for attempt in range(1, ATTEMPTS + 1):
+        try:
+            return fn(**kwargs)
+        except OperationalError as error:
+            if attempt == ATTEMPTS or not _retryable(error):
+                raise
+            logger.warning("%s: %s; trying again", fn.__name__, error)
+    raise AssertionError("unreachable")
+
+
 def _unit_of_work(fn: Callable[..., T], kwargs: dict[str, Any]) -> T:
     try:
-        for attempt in range(1, ATTEMPTS + 1):
-            try:
-                return fn(**kwargs)
-            except OperationalError as error:
-                if attempt == ATTEMPTS or not _retryable(error):
-                    raise
-                logger.warning("%s: %s; trying again", fn.__name__, error)
-        raise AssertionError("unreachable")
+        return fn(**kwargs)
     finally:
         # Gives a pooled PostgreSQL connection back (CONN_MAX_AGE=0) and drops a broken one;
         # the persistent SQLite connection is kept.
         close_old_connections()
 
 
-async def run_sync(fn: Callable[..., T], /, **kwargs: Any) -> T:
-    """Run `fn(**kwargs)` (a service or selector) on the ORM thread and return its result."""
+async def on_orm_thread(fn: Callable[..., T], /, **kwargs: Any) -> T:
+    """Run `fn(**kwargs)` on the ORM thread as it is, then give its connection back."""
     return await sync_to_async(_unit_of_work)(fn, kwargs)
+
+
+async def run_sync(fn: Callable[..., T], /, **kwargs: Any) -> T:
+    """Run `fn(**kwargs)` (a selector or a service) on the ORM thread, retried on a deadlock."""
+    return await on_orm_thread(retrying, fn=fn, kwargs=kwargs)

@@ -19,11 +19,21 @@ def env_int(name: str, default: int) -> int:
     return int(value) if value not in (None, "") else default
 
 
+TRUE_WORDS = {"1", "true", "yes", "on"}
+FALSE_WORDS = {"0", "false", "no", "off"}
+
+
 def env_bool(name: str, default: bool = False) -> bool:
+    """A yes/no setting; a value that is neither (a typo) stops the server instead of meaning no."""
     value = os.environ.get(name)
     if value in (None, ""):
         return default
-    return value.strip().lower() in {"1", "true", "yes", "on"}
+    word = value.strip().lower()
+    if word not in TRUE_WORDS | FALSE_WORDS:
+        from django.core.exceptions import ImproperlyConfigured
+
+        raise ImproperlyConfigured(f"{name}={value!r}: say one of {', '.join(sorted(TRUE_WORDS | FALSE_WORDS))}")
+    return word in TRUE_WORDS
 
 
 def env_list(name: str, default: list[str]) -> list[str]:
@@ -68,6 +78,8 @@ INSTALLED_APPS = [
     "ninja",
     "chatserver",
     "conversations",
+    "agents",
+    "routing",
     "connectors",
 ]
 
@@ -133,7 +145,9 @@ if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [REDIS_URL], "prefix": f"{CHAT_INSTANCE}:channels"},
+            # The layer's receive blocks up to 5 s (BZPOPMIN); redis-py 8 times sockets out after
+            # 5 s by default, which would kill every waiting receive.
+            "CONFIG": {"hosts": [{"address": REDIS_URL, "socket_timeout": 30}], "prefix": f"{CHAT_INSTANCE}:channels"},
         }
     }
 else:
@@ -207,6 +221,12 @@ CHAT_LOGIN_MAX_FAILURES_PER_ADDRESS = env_int("CHAT_LOGIN_MAX_FAILURES_PER_ADDRE
 CHAT_LOGIN_WINDOW = env_int("CHAT_LOGIN_WINDOW", 300)
 CHAT_SWEEP_INTERVAL = float(env_str("CHAT_SWEEP_INTERVAL", "1.0"))
 CHAT_CONNECTION_STALE = env_int("CHAT_CONNECTION_STALE", 30)
+
+# Background work (chatserver/worker.py): in each server process by default; with Redis it can
+# run apart (`manage.py worker`), CHAT_WORKER_IN_PROCESS=false in the servers.
+CHAT_WORKER_IN_PROCESS = env_bool("CHAT_WORKER_IN_PROCESS", True)
+CHAT_WORKER_POLL = float(env_str("CHAT_WORKER_POLL", "5"))
+CHAT_WORKER_THREADS = env_int("CHAT_WORKER_THREADS", 2)
 
 if REDIS_URL:
     CACHES = {

@@ -1,8 +1,8 @@
 from django.contrib import admin
 from django.urls import path
 
-from conversations import desk
-from conversations.api import api
+from agents import desk
+from chatserver.api import api
 
 urlpatterns = [
     path("admin/", admin.site.urls),

@@ -8,9 +8,9 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from chatserver.errors import ConnectorUnknown, Unauthorized
+from chatserver.ids import digest
 from connectors.models import Connector
-from conversations.errors import ConnectorUnknown, Unauthorized
-from conversations.ids import digest
 from conversations.schemas import RegisterConnector
 
 hash_key = digest

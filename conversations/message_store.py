@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from django.db import connection
 from django.utils import timezone
 
-from conversations.ids import new_secret_id
+from chatserver.ids import new_secret_id
 from conversations.models import Conversation, Message, Participant
 
 P = Participant._meta.db_table

@@ -1,92 +1,26 @@
-from django.conf import settings
-from django.core.validators import MinValueValidator
+"""Conversations, their participants, and the messages of their timelines."""
+
 from django.db import models
-from django.db.models.functions import Lower
 
-from conversations.ids import new_secret_id
-
-
-class Queue(models.Model):
-    """A skill group. `subject` in /api/customer/init picks one by name."""
-
-    name = models.CharField(max_length=100, unique=True)
-    description = models.CharField(max_length=200, blank=True)
-    is_default = models.BooleanField(default=False, help_text="Takes conversations whose subject names no queue.")
-    offer_timeout_seconds = models.PositiveIntegerField(
-        null=True,
-        blank=True,
-        validators=[MinValueValidator(1)],
-        help_text="How long an agent has to accept an offer; empty: the server default.",
-    )
-    max_wait_seconds = models.PositiveIntegerField(
-        null=True,
-        blank=True,
-        help_text="End conversations that waited this long for an agent; empty: the server default (0: never).",
-    )
-
-    class Meta:
-        ordering = ["name"]
-        constraints = [models.UniqueConstraint(Lower("name"), name="queue_name_unique_whatever_its_case")]
-
-    def __str__(self) -> str:
-        return self.name
+from chatserver.ids import new_secret_id
 
 
-class AgentProfile(models.Model):
-    """What makes a Django user an agent."""
+class ConversationQuerySet(models.QuerySet):
+    def open(self):
+        return self.filter(state=Conversation.State.OPEN)
 
-    class State(models.TextChoices):
-        READY = "ready", "Ready"
-        NOT_READY = "notReady", "Not ready"
-
-    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="agent")
-    queues = models.ManyToManyField(Queue, related_name="agents", blank=True)
-    max_chats = models.PositiveIntegerField(default=3)
-    state = models.CharField(max_length=16, choices=State.choices, default=State.NOT_READY)
-    idle_since = models.DateTimeField(
-        null=True, blank=True, help_text="When the agent last got ready or was last given a chat."
-    )
-    disconnected_at = models.DateTimeField(null=True, blank=True)
-
-    class Meta:
-        ordering = ["user__username"]
-
-    def __str__(self) -> str:
-        return self.display_name
-
-    @property
-    def display_name(self) -> str:
-        return self.user.get_full_name() or self.user.get_username()
+    def waiting(self):
+        """Open and in a queue, waiting for an agent."""
+        return self.open().filter(queued_at__isnull=False)
 
 
-class AgentToken(models.Model):
-    """A bearer token from POST /api/agent/login, stored as its SHA-256 only."""
+class ParticipantQuerySet(models.QuerySet):
+    def present(self):
+        """Those who have not left."""
+        return self.filter(left_at__isnull=True)
 
-    key_hash = models.CharField(max_length=64, unique=True)
-    agent = models.ForeignKey(AgentProfile, on_delete=models.CASCADE, related_name="tokens")
-    created_at = models.DateTimeField(auto_now_add=True)
-    expires_at = models.DateTimeField()
-    revoked_at = models.DateTimeField(null=True, blank=True)
-
-    def __str__(self) -> str:
-        return f"token of {self.agent} until {self.expires_at:%Y-%m-%d %H:%M}"
-
-
-class AgentConnection(models.Model):
-    """One live /agent socket. Server processes refresh `seen_at` of theirs; a row not
-    refreshed for a while belongs to a process that died, and no longer counts."""
-
-    sid = models.CharField(max_length=64, primary_key=True)
-    agent = models.ForeignKey(AgentProfile, on_delete=models.CASCADE, related_name="connections")
-    server_id = models.CharField(max_length=64, db_index=True)
-    connected_at = models.DateTimeField(auto_now_add=True)
-    seen_at = models.DateTimeField(db_index=True)
-    # The credential it connected with: when it is revoked or expires, the socket is closed.
-    token = models.ForeignKey("AgentToken", null=True, blank=True, on_delete=models.CASCADE, related_name="+")
-    session_key = models.CharField(max_length=40, blank=True)
-
-    def __str__(self) -> str:
-        return f"{self.agent} on {self.server_id}"
+    def agents(self):
+        return self.filter(role=Participant.Role.AGENT)
 
 
 class Conversation(models.Model):
@@ -108,13 +42,17 @@ class Conversation(models.Model):
     comment = models.TextField(blank=True)
     extra = models.JSONField(default=dict, blank=True, help_text="Other fields the client sent at init.")
     request_id = models.CharField(max_length=64, null=True, blank=True, unique=True)
-    queue = models.ForeignKey(Queue, null=True, blank=True, on_delete=models.SET_NULL, related_name="conversations")
+    queue = models.ForeignKey(
+        "routing.Queue", null=True, blank=True, on_delete=models.SET_NULL, related_name="conversations"
+    )
     queued_at = models.DateTimeField(
         null=True, blank=True, db_index=True, help_text="Set while the conversation waits for an agent."
     )
     last_sequence = models.PositiveBigIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     ended_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ConversationQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at"]
@@ -145,12 +83,14 @@ class Participant(models.Model):
     conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="participants")
     role = models.CharField(max_length=16, choices=Role.choices)
     agent = models.ForeignKey(
-        AgentProfile, null=True, blank=True, on_delete=models.SET_NULL, related_name="participations"
+        "agents.AgentProfile", null=True, blank=True, on_delete=models.SET_NULL, related_name="participations"
     )
     name = models.CharField(max_length=200, blank=True)
     added_at = models.DateTimeField(auto_now_add=True)
     joined_at = models.DateTimeField(null=True, blank=True, help_text="First joinConversation.")
     left_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ParticipantQuerySet.as_manager()
 
     class Meta:
         ordering = ["added_at"]
@@ -204,34 +144,3 @@ class Message(models.Model):
     @property
     def is_whisper(self) -> bool:
         return self.tag == "whisper"
-
-
-class Offer(models.Model):
-    """A queued conversation offered to one agent. At most one offer of a conversation is
-    pending at a time (a unique index), so with several server processes each offer goes to
-    exactly one agent."""
-
-    class State(models.TextChoices):
-        PENDING = "pending", "Pending"
-        ACCEPTED = "accepted", "Accepted"
-        REJECTED = "rejected", "Rejected"
-        EXPIRED = "expired", "Expired"
-        WITHDRAWN = "withdrawn", "Withdrawn"
-
-    conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="offers")
-    agent = models.ForeignKey(AgentProfile, on_delete=models.CASCADE, related_name="offers")
-    state = models.CharField(max_length=16, choices=State.choices, default=State.PENDING)
-    created_at = models.DateTimeField(auto_now_add=True)
-    expires_at = models.DateTimeField(db_index=True)
-    answered_at = models.DateTimeField(null=True, blank=True)
-
-    class Meta:
-        ordering = ["-created_at"]
-        constraints = [
-            models.UniqueConstraint(
-                fields=["conversation"], condition=models.Q(state="pending"), name="one_pending_offer_per_conversation"
-            )
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.conversation_id[:8]} → {self.agent} ({self.state})"

@@ -27,7 +27,7 @@ from pydantic import (
 from pydantic.alias_generators import to_camel
 from pydantic_core import PydanticCustomError
 
-from conversations.errors import InvalidPayload, PayloadTooLarge
+from chatserver.errors import InvalidPayload, PayloadTooLarge
 
 Id = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
 Name = Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)]

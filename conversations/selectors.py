@@ -4,7 +4,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 
-from conversations.errors import ConversationNotFound, NotAParticipant, TranscriptNotAvailable
+from chatserver.errors import ConversationNotFound, NotAParticipant, TranscriptNotAvailable
 from conversations.models import Conversation, Message, Participant
 
 HIDDEN_FROM_HISTORY = ("typing",)

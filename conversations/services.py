@@ -1,18 +1,21 @@
-"""Changes. Each service is one transaction and returns what happened; the caller hands the
-deliveries to conversations.realtime once the transaction has committed."""
+"""Changes. Each service is one transaction; what it makes happen for others is said through
+chatserver.dispatch, which sends it once the transaction has committed."""
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from conversations import message_store, routing, selectors, timeline, wire
-from conversations.deliveries import Audience, Delivery
-from conversations.errors import ConversationEnded, InvalidPayload, NotAllowed, NotAParticipant, RequestIdConflict
-from conversations.ids import new_secret_id
+from chatserver import dispatch
+from chatserver.deliveries import Audience, Delivery
+from chatserver.errors import ConversationEnded, InvalidPayload, NotAllowed, NotAParticipant, RequestIdConflict
+from chatserver.ids import new_secret_id
+from conversations import message_store, selectors, timeline, wire
 from conversations.models import Conversation, Message, Participant
 from conversations.schemas import InitRequest, SendMessage
+from routing import offers
+from routing import selectors as routing_selectors
 
 
 @dataclass
@@ -25,21 +28,12 @@ class StartResult:
 @dataclass
 class JoinResult(selectors.ParticipantView):
     greeting: Message | None = None  # None for agents that routing put in the conversation
-    deliveries: list[Delivery] = field(default_factory=list)  # for everyone but the joiner
-    announcements: list[Delivery] = field(default_factory=list)  # for everyone
 
 
 @dataclass
 class SendResult:
     message: Message
     duplicate: bool
-    deliveries: list[Delivery] = field(default_factory=list)
-
-
-@dataclass
-class EndResult:
-    conversation: Conversation
-    deliveries: list[Delivery] = field(default_factory=list)
 
 
 def _identity(request: InitRequest) -> tuple:
@@ -114,7 +108,7 @@ def participant_add(*, conversation_id: str, role: str, name: str, agent_id: int
     if agent_id is not None:
         conversation.queued_at = None
         conversation.save(update_fields=["queued_at"])
-        routing.withdraw_all(conversation)  # its pending offer, if any, is void now
+        offers.withdraw_all(conversation)  # its pending offer, if any, is void now
     return conversation.participants.create(role=role, name=name, agent_id=agent_id)
 
 
@@ -143,8 +137,6 @@ def conversation_join(
     history = selectors.conversation_history(
         conversation=conversation, viewer=participant, after_sequence=after_sequence
     )
-    to_others: list[Delivery] = []
-    to_everyone: list[Delivery] = []
     if name and name != participant.name:
         participant.name = name
         participant.save(update_fields=["name"])
@@ -161,23 +153,21 @@ def conversation_join(
             conversation, "participantJoined", info={"participant": wire.participant_json(participant)}
         )
         conversation.save(update_fields=["last_sequence"])
-        to_others.append(timeline.broadcast(joined))
+        dispatch.emit(timeline.broadcast(joined, except_caller=True))
     else:
         greeting = (
             conversation.messages.filter(activity_type="greetings", recipients__0__id=participant.id)
             .order_by("sequence")
             .first()
         )
-    if participant.is_customer and routing.needs_an_agent(conversation):
-        to_everyone += routing.enqueue(conversation)
+    if participant.is_customer:
+        offers.enqueue_if_unattended(conversation)
     return JoinResult(
         conversation=conversation,
         participant=participant,
         history=history,
         participants=selectors.participants_of(conversation),
         greeting=greeting,
-        deliveries=to_others,
-        announcements=to_everyone,
     )
 
 
@@ -203,8 +193,14 @@ def _audience(conversation_id: str, *, whisper: bool, recipients: list[Participa
             participant_ids=tuple(p.id for p in recipients if p.is_customer),
             agent_ids=tuple(p.agent_id for p in recipients if p.agent_id),
             customers=any(p.is_customer for p in recipients),
+            except_caller=True,
         )
-    return Audience(conversation_id, customers=not whisper, agent_ids=message_store.present_agent_ids(conversation_id))
+    return Audience(
+        conversation_id,
+        customers=not whisper,
+        agent_ids=message_store.present_agent_ids(conversation_id),
+        except_caller=True,
+    )
 
 
 def message_send(*, conversation_id: str, sender_id: str, message: SendMessage) -> SendResult:
@@ -254,33 +250,25 @@ def _store(*, conversation_id: str, sender_id: str, message: SendMessage) -> Sen
         client_timestamp=message.timestamp,
     )
     audience = _audience(conversation_id, whisper=stored.is_whisper, recipients=recipients)
-    return SendResult(
-        message=stored,
-        duplicate=False,
-        deliveries=[Delivery("messageArrived", wire.message_json(stored), audience)],
-    )
+    dispatch.emit(Delivery("messageArrived", wire.message_json(stored), audience))
+    return SendResult(message=stored, duplicate=False)
 
 
 def _earlier(conversation_id: str, sender_id: str, request_id: str) -> Message | None:
     return Message.objects.filter(conversation_id=conversation_id, sender_id=sender_id, request_id=request_id).first()
 
 
-def conversation_end(*, conversation_id: str, participant_id: str) -> EndResult:
-    """End the conversation for everyone; later sends and joins are refused. Its agents'
-    queues are routed afterwards (in transactions of their own): they have a free slot now."""
-    result = _end(conversation_id=conversation_id, participant_id=participant_id)
-    result.deliveries += routing.route_waiting(routing.queues_of_agents_in(conversation_id))
-    return result
-
-
 @transaction.atomic
-def _end(*, conversation_id: str, participant_id: str) -> EndResult:
+def conversation_end(*, conversation_id: str, participant_id: str) -> Conversation:
+    """End the conversation for everyone; later sends and joins are refused. Its agents have a
+    free slot in their queues now."""
     participant = selectors.participant_in_conversation(
         conversation_id=conversation_id, participant_id=participant_id, lock=True
     )
     conversation = participant.conversation
     timeline.require_open(conversation)
     ended = timeline.close(conversation, info={"endedBy": wire.participant_json(participant)})
-    return EndResult(
-        conversation=conversation, deliveries=[timeline.broadcast(ended), *routing.withdraw_all(conversation)]
-    )
+    dispatch.emit(timeline.broadcast(ended))
+    offers.withdraw_all(conversation)
+    dispatch.queues_freed(routing_selectors.queues_of_agents_in(conversation_id))
+    return conversation

@@ -1,44 +1,38 @@
-"""Socket.IO handlers. Each parses its payload, calls one service on the ORM thread, publishes
-what the service returns (after its transaction committed), and answers through the ack.
+"""Socket.IO handlers of conversations. Each parses its payload, performs one service on the ORM
+thread (chatserver.dispatch), publishes what it made happen, and answers through the ack.
 
 Customers (and the connectors that speak for them) use the default namespace; agents use
-/agent, where the connection itself is authenticated.
+/agent (agents.sockets), where the connection itself is authenticated.
 """
 
 import json
 import logging
 from collections.abc import Awaitable, Callable
 from functools import wraps
-from http.cookies import SimpleCookie
 from typing import Any
-from urllib.parse import urlsplit
 
 import socketio
-from django.conf import settings
 from django.db import DataError
 
+from chatserver import realtime
 from chatserver.db import run_sync
-from connectors import services as connector_services
-from conversations import agent_auth, realtime, routing, selectors, services, wire
-from conversations.errors import (
+from chatserver.dispatch import perform
+from chatserver.errors import (
     ChatError,
     InvalidPayload,
     NotAllowed,
     NotJoined,
     SenderMismatch,
-    Unauthorized,
     UnknownEvent,
 )
+from connectors import services as connector_services
+from conversations import selectors, services, wire
 from conversations.schemas import (
-    AddAgent,
-    AgentState,
-    ConversationRef,
     Empty,
     EndConversation,
     JoinConversation,
     RegisterConnector,
     SendMessage,
-    TransferConversation,
     parse,
 )
 
@@ -85,9 +79,6 @@ def _json_or_none(data: str | bytes) -> Any:
 class ConversationNamespace(socketio.AsyncNamespace):
     """Events every participant uses: join, send, end. A connection remembers, in its
     Socket.IO session, which participant it joined each conversation as."""
-
-    async def on_connect(self, sid: str, environ: dict, auth: Any = None) -> None:
-        realtime.start_sweeper(sweep_once)
 
     async def trigger_event(self, event: str, *args: Any) -> Any:
         """Dispatch one event. The events of one connection run one after another, in the
@@ -171,7 +162,7 @@ class ConversationNamespace(socketio.AsyncNamespace):
 
     @acknowledged(JoinConversation)
     async def on_joinConversation(self, sid: str, request: JoinConversation) -> dict:
-        result = await run_sync(
+        done = await perform(
             services.conversation_join,
             conversation_id=request.conversation_id,
             participant_id=request.participant.id,
@@ -179,42 +170,43 @@ class ConversationNamespace(socketio.AsyncNamespace):
             after_sequence=request.last_sequence,
             as_agent=await self.agent_id(sid),
         )
+        result = done.value
         participant = result.participant
         await self.enter(sid, result.conversation.id, participant.id, participant.join_key or "")
         await self.show_conversation(sid, result)
         if result.greeting is not None:  # agents put in a conversation by routing are not greeted
             await realtime.send_to(sid, "messageArrived", wire.message_json(result.greeting), namespace=self.namespace)
         await self.send_missed(sid, result)
-        await realtime.publish(result.deliveries, skip_sid=sid)
-        await realtime.publish(result.announcements)
+        await realtime.publish(done.deliveries, caller=sid)
         return {"conversationId": result.conversation.id, "participant": wire.participant_json(participant)}
 
     @acknowledged(SendMessage)
     async def on_sendMessage(self, sid: str, message: SendMessage) -> dict:
         claimed = message.from_.id if message.from_ is not None else None
         participant_id = await self.joined_participant(sid, message.conversation_id, claimed)
-        result = await run_sync(
+        done = await perform(
             services.message_send,
             conversation_id=message.conversation_id,
             sender_id=participant_id,
             message=message,
         )
-        await realtime.publish(result.deliveries, skip_sid=sid)
+        await realtime.publish(done.deliveries, caller=sid)
+        stored = done.value.message
         return {
-            "id": result.message.id,
-            "sequence": result.message.sequence,
-            "timestamp": wire.iso(result.message.created_at),
-            "duplicate": result.duplicate,
+            "id": stored.id,
+            "sequence": stored.sequence,
+            "timestamp": wire.iso(stored.created_at),
+            "duplicate": done.value.duplicate,
         }
 
     @acknowledged(EndConversation)
     async def on_endConversation(self, sid: str, request: EndConversation) -> dict:
         participant_id = await self.joined_participant(sid, request.conversation_id)
-        result = await run_sync(
+        done = await perform(
             services.conversation_end, conversation_id=request.conversation_id, participant_id=participant_id
         )
-        await realtime.publish(result.deliveries)
-        return {"conversationId": result.conversation.id, "endedAt": wire.iso(result.conversation.ended_at)}
+        await realtime.publish(done.deliveries)
+        return {"conversationId": done.value.id, "endedAt": wire.iso(done.value.ended_at)}
 
 
 class CustomerNamespace(ConversationNamespace):
@@ -240,136 +232,3 @@ class CustomerNamespace(ConversationNamespace):
         session = await self.get_session(sid)
         if connector_id := session.get("connector"):
             await run_sync(connector_services.connector_disconnect, connector_id=connector_id)
-
-
-def _same_origin(environ: dict) -> bool:
-    origin = environ.get("HTTP_ORIGIN")
-    return origin is None or urlsplit(origin).netloc == environ.get("HTTP_HOST")
-
-
-def _authenticate(environ: dict, auth: Any) -> tuple[Any, dict]:
-    """The agent behind a connection, and the credential it used: a bearer token in the `auth`
-    payload, else the desk's session cookie (accepted from the server's own pages only)."""
-    token = auth.get("token") if isinstance(auth, dict) else None
-    if token:
-        issued = agent_auth.token_in_force(str(token))
-        return issued.agent, {"token_id": issued.pk}
-    cookie = SimpleCookie(environ.get("HTTP_COOKIE", ""))
-    session = cookie.get(settings.SESSION_COOKIE_NAME)
-    if session is None or not _same_origin(environ):
-        raise Unauthorized("Connect with auth {token} from POST /api/agent/login, or log in to the agent desk.")
-    return agent_auth.agent_for_session(session.value), {"session_key": session.value}
-
-
-class AgentNamespace(ConversationNamespace):
-    """/agent: authenticated agents. Every socket of an agent is in the agent's own room,
-    where its offers and the messages of its conversations arrive."""
-
-    async def agent_id(self, sid: str) -> int:
-        agent_id = (await self.session_of(sid)).get("agent")
-        if agent_id is None:  # the connection has gone
-            raise Unauthorized()
-        return agent_id
-
-    async def on_connect(self, sid: str, environ: dict, auth: Any = None) -> None:
-        try:
-            agent, credential = await run_sync(_authenticate, environ=environ, auth=auth)
-        except ChatError as error:
-            # The client's connect_error gets {"message": ..., "data": {"code": ...}}.
-            raise socketio.exceptions.ConnectionRefusedError(error.message, {"code": error.code}) from None
-        session = await run_sync(
-            routing.agent_connected, agent_id=agent.pk, sid=sid, server_id=realtime.SERVER_ID, **credential
-        )
-        # Its open chats are joined at once: it may send in them before resume() has run.
-        joined = {conversation.id: (participant.id, participant.id) for conversation, participant in session.chats}
-        await self.save_session(sid, {"agent": agent.pk, "joined": joined})
-        await realtime.enter_agent_room(sid, agent.pk)
-        realtime.start_sweeper(sweep_once)
-        self.server.start_background_task(self.resume, sid, session)
-
-    async def resume(self, sid: str, session: routing.AgentSession) -> None:
-        """After connecting: who the agent is, its open chats with their history (nothing
-        sent while it was away is lost), and the offers waiting for it."""
-        await realtime.send_to(sid, "agentInfo", {"agent": wire.agent_json(session.agent)}, namespace=self.namespace)
-        for _, participant in session.chats:
-            await self.show_conversation(sid, await run_sync(selectors.participant_view, participant_id=participant.id))
-        for offer in session.offers:
-            await realtime.send_to(sid, "conversationOffered", routing.offer_payload(offer), namespace=self.namespace)
-        await realtime.publish(session.deliveries)
-
-    async def on_disconnect(self, sid: str, reason: Any = None) -> None:
-        await realtime.publish(await run_sync(routing.agent_disconnected, sid=sid))
-
-    @acknowledged(AgentState)
-    async def on_agentState(self, sid: str, request: AgentState) -> dict:
-        agent, deliveries = await run_sync(
-            routing.agent_set_state, agent_id=await self.agent_id(sid), state=request.state
-        )
-        await realtime.publish(deliveries)
-        return {"agent": wire.agent_json(agent)}
-
-    @acknowledged(ConversationRef)
-    async def on_acceptConversation(self, sid: str, request: ConversationRef) -> dict:
-        result = await run_sync(
-            routing.offer_accept, agent_id=await self.agent_id(sid), conversation_id=request.conversation_id
-        )
-        participant = result.participant
-        await self.remember_join(sid, result.conversation.id, participant.id)
-        await self.show_conversation(sid, result)
-        await self.send_missed(sid, result)
-        await realtime.publish(result.deliveries, skip_sid=sid)
-        return {"conversationId": result.conversation.id, "participant": wire.participant_json(participant)}
-
-    @acknowledged(ConversationRef)
-    async def on_rejectConversation(self, sid: str, request: ConversationRef) -> dict:
-        deliveries = await run_sync(
-            routing.offer_reject, agent_id=await self.agent_id(sid), conversation_id=request.conversation_id
-        )
-        await realtime.publish(deliveries)
-        return {"conversationId": request.conversation_id}
-
-    @acknowledged(ConversationRef)
-    async def on_leaveConversation(self, sid: str, request: ConversationRef) -> dict:
-        deliveries = await run_sync(
-            routing.agent_leave, agent_id=await self.agent_id(sid), conversation_id=request.conversation_id
-        )
-        await self.forget_join(sid, request.conversation_id)
-        await realtime.publish(deliveries)
-        return {"conversationId": request.conversation_id}
-
-    @acknowledged(TransferConversation)
-    async def on_transferConversation(self, sid: str, request: TransferConversation) -> dict:
-        deliveries = await run_sync(
-            routing.conversation_transfer,
-            agent_id=await self.agent_id(sid),
-            conversation_id=request.conversation_id,
-            queue_name=request.queue,
-            to_agent_id=request.agent_id,
-        )
-        await self.forget_join(sid, request.conversation_id)
-        await realtime.publish(deliveries)
-        return {"conversationId": request.conversation_id}
-
-    @acknowledged(AddAgent)
-    async def on_addAgent(self, sid: str, request: AddAgent) -> dict:
-        deliveries = await run_sync(
-            routing.conversation_add_agent,
-            agent_id=await self.agent_id(sid),
-            conversation_id=request.conversation_id,
-            to_agent_id=request.agent_id,
-        )
-        await realtime.publish(deliveries)
-        return {"conversationId": request.conversation_id}
-
-    @acknowledged(Empty)
-    async def on_directory(self, sid: str, request: Empty) -> dict:
-        return await run_sync(routing.directory)
-
-
-async def sweep_once() -> None:
-    deliveries = await run_sync(
-        routing.sweep, server_id=realtime.SERVER_ID, live_sids=realtime.local_sids(realtime.AGENT_NAMESPACE)
-    )
-    await realtime.publish(deliveries)
-    for sid in await run_sync(agent_auth.withdrawn_connections, server_id=realtime.SERVER_ID):
-        await realtime.sio.disconnect(sid, namespace=realtime.AGENT_NAMESPACE)

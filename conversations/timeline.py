@@ -6,9 +6,9 @@ Callers hold the conversation row lock (select_for_update) inside their transact
 
 from django.utils import timezone
 
+from chatserver.deliveries import Audience, Delivery
+from chatserver.errors import ConversationEnded
 from conversations import message_store, wire
-from conversations.deliveries import Audience, Delivery
-from conversations.errors import ConversationEnded
 from conversations.models import Conversation, Message
 
 
@@ -37,10 +37,12 @@ def close(conversation: Conversation, *, info: dict) -> Message:
     return ended
 
 
-def broadcast(message: Message, *, customers: bool = True) -> Delivery:
+def broadcast(message: Message, *, except_caller: bool = False) -> Delivery:
     """messageArrived for the conversation's customers and its present agents."""
     audience = Audience(
-        message.conversation_id, customers=customers, agent_ids=message_store.present_agent_ids(message.conversation_id)
+        message.conversation_id,
+        agent_ids=message_store.present_agent_ids(message.conversation_id),
+        except_caller=except_caller,
     )
     return Delivery("messageArrived", wire.message_json(message), audience)
 

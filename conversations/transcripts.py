@@ -14,8 +14,8 @@ from django.utils import timezone
 from weasyprint import HTML
 from weasyprint.urls import URLFetcher
 
+from chatserver.errors import NoCustomerEmail
 from conversations import selectors
-from conversations.errors import NoCustomerEmail
 from conversations.models import Conversation
 
 

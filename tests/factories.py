@@ -56,4 +56,4 @@ def send(participant: Participant, text: str = "", **fields: Any) -> Message:
 
 
 def end(conversation: Conversation, by: Participant) -> Conversation:
-    return services.conversation_end(conversation_id=conversation.id, participant_id=by.id).conversation
+    return services.conversation_end(conversation_id=conversation.id, participant_id=by.id)

@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from conversations.errors import ALL_ERRORS
+from chatserver.errors import ALL_ERRORS
 
 DOCS = Path(__file__).resolve().parent.parent / "docs"
 

@@ -3,7 +3,7 @@ from datetime import UTC, datetime
 import pytest
 from django.conf import settings
 
-from conversations.errors import InvalidPayload, PayloadTooLarge
+from chatserver.errors import InvalidPayload, PayloadTooLarge
 from conversations.schemas import InitRequest, SendMessage, parse
 from tests.factories import SPEC_INIT_SAMPLE
 

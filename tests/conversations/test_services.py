@@ -4,13 +4,15 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from agents.services import agent_create
+from chatserver.dispatch import perform_sync
+from chatserver.errors import ConversationEnded, ConversationNotFound, NotAParticipant
 from conversations import selectors, services
-from conversations.agents import agent_create
-from conversations.errors import ConversationEnded, ConversationNotFound, NotAParticipant
 from conversations.models import Conversation, Message
 from conversations.schemas import InitRequest, SendMessage
 
-pytestmark = pytest.mark.django_db
+# Real commits: what a service says happened is sent only once its transaction commits.
+pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def start(**fields):
@@ -22,7 +24,8 @@ def chat(conversation_id: str, text: str, **fields) -> SendMessage:
 
 
 def send(sender, text: str, **fields):
-    return services.message_send(
+    return perform_sync(
+        services.message_send,
         conversation_id=sender.conversation_id,
         sender_id=sender.id,
         message=chat(sender.conversation_id, text, **fields),
@@ -39,18 +42,19 @@ def test_starting_stores_the_conversation_and_its_customer():
 
 def test_the_first_join_stores_a_greeting_for_the_joiner_and_a_joined_notice_for_the_others():
     started = start()
-    joined = services.conversation_join(
-        conversation_id=started.conversation.id, participant_id=started.customer.join_key
+    joined = perform_sync(
+        services.conversation_join, conversation_id=started.conversation.id, participant_id=started.customer.join_key
     )
-    assert joined.greeting.activity_type == "greetings"
-    assert joined.greeting.recipients == [{"id": started.customer.id, "name": "Kashif"}]
-    assert [d.payload["activityType"] for d in joined.deliveries] == ["participantJoined"]
-    assert [d.payload["activityType"] for d in joined.announcements] == ["handOff", "noAgentAvailable"]
+    assert joined.value.greeting.activity_type == "greetings"
+    assert joined.value.greeting.recipients == [{"id": started.customer.id, "name": "Kashif"}]
+    said = [(d.payload["activityType"], d.audience.except_caller) for d in joined.deliveries]
+    # The joiner hears of its own join through conversationInfo, the rest of it live.
+    assert said == [("participantJoined", True), ("handOff", False), ("noAgentAvailable", False)]
 
-    again = services.conversation_join(
-        conversation_id=started.conversation.id, participant_id=started.customer.join_key
+    again = perform_sync(
+        services.conversation_join, conversation_id=started.conversation.id, participant_id=started.customer.join_key
     )
-    assert again.greeting.id == joined.greeting.id
+    assert again.value.greeting.id == joined.value.greeting.id
     assert again.deliveries == []
     assert Message.objects.filter(activity_type="greetings").count() == 1
 
@@ -59,11 +63,12 @@ def test_sending_stores_with_the_next_sequence_and_delivers_to_the_conversation(
     started = start()
     first = send(started.customer, "one")
     second = send(started.customer, "two")
-    assert (first.message.sequence, second.message.sequence) == (1, 2)
+    assert (first.value.message.sequence, second.value.message.sequence) == (1, 2)
     delivery = second.deliveries[0]
     assert delivery.event == "messageArrived"
     assert delivery.audience.conversation_id == started.conversation.id
     assert delivery.audience.customers and delivery.audience.participant_ids == ()
+    assert delivery.audience.except_caller  # the sender hears through its ack
     assert delivery.payload["text"] == "two" and delivery.payload["sequence"] == 2
 
 
@@ -108,7 +113,9 @@ def test_sending_to_an_unknown_conversation_or_as_a_stranger_is_refused():
 
 def test_ending_marks_the_conversation_and_refuses_later_messages():
     started = start()
-    ended = services.conversation_end(conversation_id=started.conversation.id, participant_id=started.customer.id)
+    ended = perform_sync(
+        services.conversation_end, conversation_id=started.conversation.id, participant_id=started.customer.id
+    )
     conversation = Conversation.objects.get(id=started.conversation.id)
     assert conversation.state == "ended" and conversation.ended_at is not None
     assert ended.deliveries[0].payload["activityType"] == "endOfConversation"
@@ -120,7 +127,7 @@ def test_ending_marks_the_conversation_and_refuses_later_messages():
 def test_catching_up_after_a_sequence_pages_from_the_oldest_missed_message(settings):
     settings.CHAT_HISTORY_LIMIT = 5
     started = start()
-    sequences = [send(started.customer, f"m{i}").message.sequence for i in range(12)]
+    sequences = [send(started.customer, f"m{i}").value.message.sequence for i in range(12)]
     conversation = Conversation.objects.get(pk=started.conversation.id)
 
     first_page = selectors.conversation_history(conversation=conversation, viewer=None, after_sequence=sequences[1])
@@ -150,5 +157,5 @@ def test_a_page_cut_short_by_messages_for_others_still_says_more_may_follow(sett
 def test_a_blank_request_id_is_no_request_id():
     started = start()
     first, second = send(started.customer, "one", requestId=""), send(started.customer, "two", requestId="")
-    assert not first.duplicate and not second.duplicate
+    assert not first.value.duplicate and not second.value.duplicate
     assert Message.objects.filter(type="ChatMessage").count() == 2

@@ -5,8 +5,8 @@ import pytest
 from django.conf import settings
 from django.test import override_settings
 
+from chatserver.errors import NoCustomerEmail
 from conversations import transcripts
-from conversations.errors import NoCustomerEmail
 from tests.factories import add_agent, end, send, start_conversation
 from tests.pdfs import pdf_links, pdf_text
 

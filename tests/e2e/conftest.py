@@ -2,8 +2,8 @@ import pytest
 from asgiref.sync import sync_to_async
 from django.db import connections
 
+from agents.services import agent_create
 from conversations import services
-from conversations.agents import agent_create
 from tests.e2e.people import Person, init_conversation, login_agent
 
 

@@ -7,8 +7,8 @@ import pytest
 import socketio
 from asgiref.sync import sync_to_async
 
-from conversations.agents import agent_create
-from conversations.models import AgentToken
+from agents.models import AgentToken
+from agents.services import agent_create
 from tests.e2e.conftest import PASSWORD
 from tests.e2e.people import Person
 

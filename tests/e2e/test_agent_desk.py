@@ -11,7 +11,7 @@ from asgiref.sync import sync_to_async
 from django.contrib.auth import get_user_model
 from playwright.async_api import Page, async_playwright, expect
 
-from conversations.agents import agent_create
+from agents.services import agent_create
 from tests.e2e.conftest import PASSWORD
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]

@@ -5,7 +5,9 @@ import asyncio
 import pytest
 from asgiref.sync import sync_to_async
 
-from conversations.models import AgentProfile, Conversation, Offer, Participant, Queue
+from agents.models import AgentProfile
+from conversations.models import Conversation, Participant
+from routing.models import Offer, Queue
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 

@@ -7,7 +7,7 @@ import pytest
 from django.conf import settings
 from django.core.cache import cache
 
-from conversations.agents import agent_create
+from agents.services import agent_create
 
 pytestmark = pytest.mark.django_db
 

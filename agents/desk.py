@@ -10,8 +10,8 @@ from django.contrib.auth.forms import AuthenticationForm
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
-from conversations import agent_auth
-from conversations.errors import TooManyAttempts
+from agents import auth as agent_auth
+from chatserver.errors import TooManyAttempts
 
 
 class ThrottledLogin:

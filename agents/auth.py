@@ -16,9 +16,9 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare
 
-from conversations.errors import TooManyAttempts, Unauthorized
-from conversations.ids import digest
-from conversations.models import AgentConnection, AgentProfile, AgentToken
+from agents.models import AgentConnection, AgentProfile, AgentToken
+from chatserver.errors import TooManyAttempts, Unauthorized
+from chatserver.ids import digest
 
 
 def _failure_keys(username: str, client_ip: str) -> list[str]:

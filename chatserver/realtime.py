@@ -1,7 +1,9 @@
 """The one place that talks to Socket.IO clients: the AsyncServer, its rooms, and the emits.
 
-Services return Delivery objects; handlers pass them here after the service's transaction
-has committed, so nothing is emitted that is not stored.
+Services say what happened through chatserver.dispatch; once it has committed, the deliveries
+come here, so nothing is emitted that is not stored. This module also holds the process's few
+pieces of live state: the event loop it serves on, per-connection event locks, and which
+background loops have been started.
 """
 
 import asyncio
@@ -11,9 +13,8 @@ from collections.abc import Awaitable, Callable
 
 import socketio
 from django.conf import settings
-from django.db import DatabaseError
 
-from conversations.deliveries import Audience, Delivery
+from chatserver.deliveries import Audience, Delivery
 
 logger = logging.getLogger(__name__)
 
@@ -79,41 +80,77 @@ async def enter_agent_room(sid: str, agent_id: int) -> None:
     await sio.enter_room(sid, room_of_agent(agent_id), namespace=AGENT_NAMESPACE)
 
 
-async def publish(deliveries: list[Delivery], *, skip_sid: str | None = None) -> None:
-    """Emit each delivery to its audience."""
+async def publish(deliveries: list[Delivery], *, caller: str | None = None) -> None:
+    """Emit each delivery to its audience; `caller` is the connection whose event caused them."""
     for delivery in deliveries:
+        skip_sid = caller if delivery.audience.except_caller else None
         for namespace, rooms in rooms_for(delivery.audience).items():
             if rooms:
                 await sio.emit(delivery.event, delivery.payload, to=rooms, namespace=namespace, skip_sid=skip_sid)
+
+
+_loop: asyncio.AbstractEventLoop | None = None
+_sync_emitter: socketio.RedisManager | None = None
+
+
+def serving_on(loop: asyncio.AbstractEventLoop) -> None:
+    """Remember the loop this process serves Socket.IO on (sync code hands deliveries to it)."""
+    global _loop
+    _loop = loop
+
+
+def serving_loop() -> asyncio.AbstractEventLoop | None:
+    return _loop if _loop is not None and _loop.is_running() else None
+
+
+def publish_from_sync(deliveries: list[Delivery]) -> None:
+    """Send deliveries from sync code (a REST view, an admin action, a command): through this
+    process's server loop when it serves Socket.IO, else straight to Redis for the servers that
+    relay through it. With neither, no client can be reached from here; clients that resync
+    (lastSequence) still get every stored message."""
+    if not deliveries:
+        return
+    if (loop := serving_loop()) is not None:
+        future = asyncio.run_coroutine_threadsafe(publish(deliveries), loop)
+        future.add_done_callback(_log_failure)
+        return
+    if settings.REDIS_URL:
+        for delivery in deliveries:
+            for namespace, rooms in rooms_for(delivery.audience).items():
+                if rooms:
+                    _redis_emitter().emit(delivery.event, delivery.payload, room=rooms, namespace=namespace)
+        return
+    logger.debug("no Socket.IO server in this process: %d deliveries left to resync", len(deliveries))
+
+
+def _redis_emitter() -> socketio.RedisManager:
+    global _sync_emitter
+    if _sync_emitter is None:
+        _sync_emitter = socketio.RedisManager(settings.REDIS_URL, channel=settings.CHAT_INSTANCE, write_only=True)
+    return _sync_emitter
+
+
+def _log_failure(future) -> None:
+    if not future.cancelled() and future.exception() is not None:
+        logger.error("publishing from sync code failed", exc_info=future.exception())
 
 
 async def send_to(sid: str, event: str, payload: dict, *, namespace: str) -> None:
     await sio.emit(event, payload, to=sid, namespace=namespace)
 
 
-# Routing's periodic sweep: one loop per server process, started by the first agent connection
-# (daphne sends no ASGI lifespan events to start it with).
 SERVER_ID = uuid.uuid4().hex
-_sweeper_started = False
+_background_started: set[str] = set()
 
 
-def start_sweeper(sweep_once: Callable[[], Awaitable[None]]) -> None:
-    global _sweeper_started
-    if _sweeper_started:
+def start_background(name: str, run: Callable[[], Awaitable[None]]) -> None:
+    """Start a process-wide loop (the routing sweep, the worker) once, from the first
+    connection: daphne sends no ASGI lifespan events to start them with."""
+    if name in _background_started:
         return
-    _sweeper_started = True
-    sio.start_background_task(_sweep_forever, sweep_once)
-
-
-async def _sweep_forever(sweep_once: Callable[[], Awaitable[None]]) -> None:
-    while True:
-        await sio.sleep(settings.CHAT_SWEEP_INTERVAL)
-        try:
-            await sweep_once()
-        except DatabaseError as error:  # a lock timeout, a restarting database: try next time
-            logger.warning("routing sweep: %s; trying again", error)
-        except Exception:
-            logger.exception("routing sweep failed; trying again")
+    _background_started.add(name)
+    serving_on(asyncio.get_running_loop())
+    sio.start_background_task(run)
 
 
 # One lock per connection: its events run in the order they came (see sockets.trigger_event).

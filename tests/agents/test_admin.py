@@ -8,10 +8,14 @@ from django.contrib.auth import authenticate, get_user_model
 from django.urls import reverse
 from django.utils import timezone
 
-from conversations import agent_auth, routing, services
-from conversations.agents import agent_create
-from conversations.errors import Unauthorized
-from conversations.models import AgentConnection, AgentProfile, AgentToken, Conversation, Offer, Queue
+from agents import auth as agent_auth
+from agents.models import AgentConnection, AgentProfile, AgentToken
+from agents.services import agent_create
+from chatserver.errors import Unauthorized
+from conversations import services
+from conversations.models import Conversation
+from routing import presence
+from routing.models import Offer, Queue
 from tests.factories import end, start_conversation
 
 pytestmark = pytest.mark.django_db
@@ -54,11 +58,11 @@ def assigned(first_name: str, agent: AgentProfile) -> Conversation:
 
 
 def connect(agent: AgentProfile) -> None:
-    routing.agent_connected(agent_id=agent.pk, sid=f"sid-{agent.pk}", server_id="test")
+    presence.agent_connected(agent_id=agent.pk, sid=f"sid-{agent.pk}", server_id="test")
 
 
 def change_url(obj) -> str:
-    return reverse(f"admin:conversations_{obj._meta.model_name}_change", args=[obj.pk])
+    return reverse(f"admin:{obj._meta.app_label}_{obj._meta.model_name}_change", args=[obj.pk])
 
 
 def row_of(response, text: str) -> str:
@@ -92,7 +96,7 @@ def test_the_queue_changelist_counts_only_the_conversations_waiting_now(admin_cl
     gave_up = waiting("Charles")
     end(gave_up, by=gave_up.participants.get(role="customer"))
 
-    response = admin_client.get(reverse("admin:conversations_queue_changelist"))
+    response = admin_client.get(reverse("admin:routing_queue_changelist"))
 
     assert cell(row_of(response, ">billing<"), "waiting_now") == "2"
     assert cell(row_of(response, ">billing<"), "agent_count") == "1"
@@ -106,7 +110,7 @@ def test_the_queue_changelist_shows_server_defaults_for_timeouts_left_empty(admi
     Queue.objects.create(name="billing", offer_timeout_seconds=45, max_wait_seconds=600)
     Queue.objects.create(name="sales")
 
-    response = admin_client.get(reverse("admin:conversations_queue_changelist"))
+    response = admin_client.get(reverse("admin:routing_queue_changelist"))
 
     billing, sales = row_of(response, ">billing<"), row_of(response, ">sales<")
     assert (cell(billing, "offer_timeout"), cell(billing, "max_wait")) == ("45 s", "600 s")
@@ -167,7 +171,7 @@ def test_making_a_queue_the_default_unsets_the_previous_default(admin_client, bi
 def test_adding_a_queue_that_is_not_the_default_leaves_the_default_alone(admin_client):
     general = Queue.objects.create(name="general", is_default=True)
 
-    response = admin_client.post(reverse("admin:conversations_queue_add"), {"name": "sales", "description": ""})
+    response = admin_client.post(reverse("admin:routing_queue_add"), {"name": "sales", "description": ""})
 
     assert response.status_code == 302
     assert list(Queue.objects.filter(is_default=True)) == [general]
@@ -201,10 +205,10 @@ def test_the_agent_changelist_shows_state_connection_and_load(admin_client, bill
     assigned("Ada", grace)
     finished = assigned("Alan", grace)
     end(finished, by=finished.participants.get(role="customer"))
-    routing.agent_set_state(agent_id=grace.pk, state=AgentProfile.State.READY)
+    presence.agent_set_state(agent_id=grace.pk, state=AgentProfile.State.READY)
     connect(grace)
 
-    response = admin_client.get(reverse("admin:conversations_agentprofile_changelist"))
+    response = admin_client.get(reverse("admin:agents_agentprofile_changelist"))
 
     grace_row, linus_row = row_of(response, ">grace<"), row_of(response, ">linus<")
     assert (cell(grace_row, "state"), cell(grace_row, "chats")) == ("Ready", "1 / 3")
@@ -243,7 +247,7 @@ def test_adding_an_agent_creates_a_user_who_can_log_in_with_that_profile(admin_c
     sales = Queue.objects.create(name="sales")
     Queue.objects.create(name="returns")
 
-    response = admin_client.post(reverse("admin:conversations_agentprofile_add"), add_agent_form([billing, sales]))
+    response = admin_client.post(reverse("admin:agents_agentprofile_add"), add_agent_form([billing, sales]))
 
     assert response.status_code == 302
     user = authenticate(username="katherine", password=PASSWORD)
@@ -252,7 +256,7 @@ def test_adding_an_agent_creates_a_user_who_can_log_in_with_that_profile(admin_c
     assert not user.is_staff
     assert user.agent.max_chats == 5
     assert {queue.name for queue in user.agent.queues.all()} == {"billing", "sales"}
-    assert response["Location"] == reverse("admin:conversations_agentprofile_changelist")
+    assert response["Location"] == reverse("admin:agents_agentprofile_changelist")
 
 
 def form_errors(response) -> dict:
@@ -276,7 +280,7 @@ def form_errors(response) -> dict:
 def test_adding_an_agent_with_a_bad_password_or_capacity_creates_nothing(admin_client, billing, fields, field, error):
     users_before = get_user_model().objects.count()
 
-    response = admin_client.post(reverse("admin:conversations_agentprofile_add"), add_agent_form([billing], **fields))
+    response = admin_client.post(reverse("admin:agents_agentprofile_add"), add_agent_form([billing], **fields))
 
     assert error in form_errors(response)[field]
     assert get_user_model().objects.count() == users_before
@@ -284,9 +288,7 @@ def test_adding_an_agent_with_a_bad_password_or_capacity_creates_nothing(admin_c
 
 
 def test_adding_an_agent_with_a_taken_username_leaves_that_user_alone(admin_client, admin_user, billing):
-    response = admin_client.post(
-        reverse("admin:conversations_agentprofile_add"), add_agent_form([billing], username="ADMIN")
-    )
+    response = admin_client.post(reverse("admin:agents_agentprofile_add"), add_agent_form([billing], username="ADMIN"))
 
     assert "A user with that username already exists." in form_errors(response)["username"]
     assert authenticate(username="admin", password="password") == admin_user
@@ -300,7 +302,7 @@ def test_adding_an_agent_with_a_taken_username_leaves_that_user_alone(admin_clie
 def test_token_pages_never_show_the_key_hash(admin_client, grace):
     _, token = agent_auth.agent_login(username="grace", password=PASSWORD, client_ip="127.0.0.1")
 
-    changelist = admin_client.get(reverse("admin:conversations_agenttoken_changelist"))
+    changelist = admin_client.get(reverse("admin:agents_agenttoken_changelist"))
     change_page = admin_client.get(change_url(token))
 
     assert change_page.status_code == 200
@@ -315,7 +317,7 @@ def test_the_revoke_action_revokes_the_selected_tokens_only(admin_client, grace)
     kept_key, kept = agent_auth.agent_login(username="grace", password=PASSWORD, client_ip="127.0.0.1")
 
     response = admin_client.post(
-        reverse("admin:conversations_agenttoken_changelist"),
+        reverse("admin:agents_agenttoken_changelist"),
         {"action": "revoke", "_selected_action": [revoked.pk]},
         follow=True,
     )
@@ -334,8 +336,8 @@ def test_tokens_and_offers_cannot_be_added_or_changed_in_the_admin(admin_client,
     _, token = agent_auth.agent_login(username="grace", password=PASSWORD, client_ip="127.0.0.1")
     revoked_at = token.revoked_at
 
-    for model in ("agenttoken", "offer"):
-        assert admin_client.get(reverse(f"admin:conversations_{model}_add")).status_code == 403
+    for model in ("agents_agenttoken", "routing_offer"):
+        assert admin_client.get(reverse(f"admin:{model}_add")).status_code == 403
     response = admin_client.post(change_url(token), {"revoked_at_0": "2030-01-01", "revoked_at_1": "00:00:00"})
 
     assert response.status_code == 403
@@ -345,12 +347,12 @@ def test_tokens_and_offers_cannot_be_added_or_changed_in_the_admin(admin_client,
 
 
 def test_offers_are_listed_and_a_conversation_offered_to_an_agent_can_still_be_deleted(admin_client, billing, grace):
-    routing.agent_set_state(agent_id=grace.pk, state=AgentProfile.State.READY)
+    presence.agent_set_state(agent_id=grace.pk, state=AgentProfile.State.READY)
     connect(grace)
     conversation = waiting("Ada")
     offer = Offer.objects.get(conversation=conversation)
 
-    offers = admin_client.get(reverse("admin:conversations_offer_changelist"))
+    offers = admin_client.get(reverse("admin:routing_offer_changelist"))
     deleted = admin_client.post(
         reverse("admin:conversations_conversation_delete", args=[conversation.pk]), {"post": "yes"}
     )
@@ -365,11 +367,11 @@ def test_offers_are_listed_and_a_conversation_offered_to_an_agent_can_still_be_d
 
 def test_an_agent_with_tokens_offers_and_connections_can_be_deleted(admin_client, billing, grace):
     agent_auth.agent_login(username="grace", password=PASSWORD, client_ip="127.0.0.1")
-    routing.agent_set_state(agent_id=grace.pk, state=AgentProfile.State.READY)
+    presence.agent_set_state(agent_id=grace.pk, state=AgentProfile.State.READY)
     connect(grace)
     waiting("Ada")
 
-    response = admin_client.post(reverse("admin:conversations_agentprofile_delete", args=[grace.pk]), {"post": "yes"})
+    response = admin_client.post(reverse("admin:agents_agentprofile_delete", args=[grace.pk]), {"post": "yes"})
 
     assert response.status_code == 302
     assert not AgentProfile.objects.exists()

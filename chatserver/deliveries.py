@@ -1,4 +1,4 @@
-"""What a service hands to the realtime module: an event, its payload, and who may receive it."""
+"""What a service says happened for people to hear: an event, its payload, and who may receive it."""
 
 from dataclasses import dataclass
 
@@ -13,6 +13,8 @@ class Audience:
     customers: bool = True  # False for whispers: they never reach a customer socket
     participant_ids: tuple[str, ...] = ()  # when set, only these customer participants
     agent_ids: tuple[int, ...] = ()
+    # Not the connection whose event caused it (it hears through its ack or conversationInfo).
+    except_caller: bool = False
 
 
 @dataclass(frozen=True)
@@ -20,3 +22,7 @@ class Delivery:
     event: str
     payload: dict
     audience: Audience
+
+
+def to_agent(agent_id: int, event: str, payload: dict) -> Delivery:
+    return Delivery(event, payload, Audience(customers=False, agent_ids=(agent_id,)))

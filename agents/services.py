@@ -1,20 +1,16 @@
-"""Managing agents and queues: from the shell (create_agent), admin, and tests."""
+"""Managing agents: from the shell (create_agent), admin, and tests."""
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.password_validation import validate_password
 from django.db import transaction
 
-from conversations.models import AgentProfile, Queue
+from agents.models import AgentProfile
+from routing.queues import queue_named
 
 
 def _first_and_last(name: str) -> tuple[str, str]:
     first, _, last = name.partition(" ")
     return first, last
-
-
-def queue_named(name: str) -> Queue:
-    """The queue of that name, whatever its case, created when missing."""
-    return Queue.objects.filter(name__iexact=name).first() or Queue.objects.create(name=name)
 
 
 @transaction.atomic
@@ -38,17 +34,3 @@ def agent_password_validate(*, username: str, password: str, name: str = "") -> 
     short, too common, too like the username or name), so a form can say so before saving."""
     first, last = _first_and_last(name)
     validate_password(password, get_user_model()(username=username, first_name=first, last_name=last))
-
-
-@transaction.atomic
-def queue_make_default(*, queue: Queue) -> list[Queue]:
-    """Make `queue` the one that takes conversations whose subject names no queue, the only
-    one; returns the queues that were the default until now."""
-    # Lock every queue (there are few) so that two operators changing the default one after
-    # the other leave one default, not two.
-    list(Queue.objects.select_for_update().values_list("pk", flat=True))
-    previous = list(Queue.objects.filter(is_default=True).exclude(pk=queue.pk))
-    Queue.objects.filter(pk__in=[q.pk for q in previous]).update(is_default=False)
-    Queue.objects.filter(pk=queue.pk).update(is_default=True)
-    queue.is_default = True
-    return previous

@@ -3,8 +3,8 @@
 import pytest
 
 from connectors.services import connector_create
-from conversations.models import Queue
-from conversations.routing import queue_for_subject
+from routing.models import Queue
+from routing.queues import queue_for_subject
 
 pytestmark = pytest.mark.django_db
 

@@ -4,7 +4,7 @@ import sys
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
-from conversations.agents import agent_create
+from agents.services import agent_create
 
 
 class Command(BaseCommand):

@@ -1,4 +1,4 @@
-"""The management commands an operator runs from the shell."""
+"""create_agent, as an operator runs it from the shell."""
 
 import io
 
@@ -6,9 +6,7 @@ import pytest
 from django.contrib.auth import authenticate
 from django.core.management import CommandError, call_command
 
-from connectors.models import Connector
-from connectors.services import hash_key
-from conversations.models import AgentProfile
+from agents.models import AgentProfile
 
 pytestmark = pytest.mark.django_db
 
@@ -46,12 +44,3 @@ def test_create_agent_refuses_zero_chats(monkeypatch):
     monkeypatch.setattr("sys.stdin", io.StringIO("a long enough passphrase\n"))
     with pytest.raises(CommandError):
         call_command("create_agent", "carol", "--max-chats", "0", "--password-stdin", stdout=io.StringIO())
-
-
-def test_create_connector_prints_a_key_once_and_stores_only_its_hash():
-    out = io.StringIO()
-    call_command("create_connector", "sms", "--name", "SMS gateway", stdout=out)
-    key = out.getvalue().strip().splitlines()[-1]
-    connector = Connector.objects.get(id="sms")
-    assert connector.key_hash == hash_key(key)
-    assert key not in connector.key_hash
