@@ -99,10 +99,10 @@ class NoCustomerEmail(ChatError):
     default_message = "The customer left no email address to send the transcript to."
 
 
-class EmailNotSent(ChatError):
-    code = "EMAIL_NOT_SENT"
-    http_status = 503
-    default_message = "The mail server did not take the transcript; try again later."
+class TooManyEmails(ChatError):
+    code = "TOO_MANY_EMAILS"
+    http_status = 429
+    default_message = "This transcript was mailed often enough lately; try again later."
 
 
 class ConnectorUnknown(ChatError):

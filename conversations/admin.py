@@ -10,10 +10,10 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.urls import path
 from django.utils import timezone
 
-from chatserver.admin import ReadOnlyInline
+from chatserver.admin import ReadOnlyAdmin, ReadOnlyInline
 from chatserver.errors import TranscriptNotAvailable
 from conversations import selectors, transcripts
-from conversations.models import Conversation, Message, Participant
+from conversations.models import Conversation, Message, Participant, TranscriptEmail
 
 # Each PDF takes a fraction of a second to render, inside the admin's request.
 MAX_TRANSCRIPTS_PER_DOWNLOAD = 50
@@ -183,3 +183,14 @@ class ConversationAdmin(admin.ModelAdmin):
         except TranscriptNotAvailable:
             raise Http404("No transcript: the conversation is unknown or still open.") from None
         return _transcript_download(conversation)
+
+
+@admin.register(TranscriptEmail)
+class TranscriptEmailAdmin(ReadOnlyAdmin):
+    """Transcripts customers asked to be mailed, and how sending them went."""
+
+    list_display = ("conversation", "to", "state", "attempts", "created_at", "sent_at", "last_error")
+    list_filter = ("state",)
+    list_select_related = ("conversation",)
+    search_fields = ("to", "conversation__id")
+    fields = list_display + ("due_at",)

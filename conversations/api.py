@@ -4,8 +4,8 @@ from django.http import HttpRequest, HttpResponse
 from ninja import Router, Schema
 
 from chatserver.api import ErrorOut
-from chatserver.errors import EmailNotSent, UnsupportedTranscriptType
-from conversations import selectors, services, transcripts, wire
+from chatserver.errors import UnsupportedTranscriptType
+from conversations import selectors, services, transcript_emails, transcripts, wire
 from conversations.schemas import InitRequest
 
 router = Router(tags=["customer"])
@@ -14,6 +14,10 @@ router = Router(tags=["customer"])
 class ParticipantOut(Schema):
     id: str
     name: str
+
+
+class EmailQueued(Schema):
+    status: str
 
 
 class InitResponse(Schema):
@@ -37,10 +41,11 @@ def customer_init(request: HttpRequest, payload: InitRequest):
 
 @router.get(
     "/transcript/{conversation_id}/{kind}",
-    response={200: None, 400: ErrorOut, 404: ErrorOut, 422: ErrorOut, 503: ErrorOut},
+    response={200: None, 202: EmailQueued, 400: ErrorOut, 404: ErrorOut, 422: ErrorOut, 429: ErrorOut},
 )
 def customer_transcript(request: HttpRequest, conversation_id: str, kind: str):
-    """The transcript of an ended conversation: `pdf` returns it, `email` sends it to the customer."""
+    """The transcript of an ended conversation: `pdf` returns it, `email` queues it for the
+    customer's address (sent in the background; a few times an hour at most)."""
     if kind not in ("pdf", "email"):
         raise UnsupportedTranscriptType()
     conversation = selectors.ended_conversation(conversation_id)
@@ -48,9 +53,5 @@ def customer_transcript(request: HttpRequest, conversation_id: str, kind: str):
         response = HttpResponse(transcripts.transcript_pdf(conversation), content_type="application/pdf")
         response["Content-Disposition"] = f'inline; filename="{transcripts.transcript_filename(conversation)}"'
         return response
-    email = transcripts.transcript_email(conversation)
-    try:
-        email.send()
-    except OSError as exc:  # smtplib errors and refused connections alike
-        raise EmailNotSent() from exc
-    return HttpResponse(status=200)
+    transcript_emails.transcript_email_request(conversation_id=conversation.id)
+    return 202, {"status": "queued"}

@@ -4,3 +4,9 @@ from django.apps import AppConfig
 class ConversationsConfig(AppConfig):
     name = "conversations"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from chatserver import worker
+        from conversations import transcript_emails
+
+        worker.register(transcript_emails.JOB, transcript_emails.send_due)

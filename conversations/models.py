@@ -144,3 +144,30 @@ class Message(models.Model):
     @property
     def is_whisper(self) -> bool:
         return self.tag == "whisper"
+
+
+class TranscriptEmail(models.Model):
+    """A transcript to mail to the customer: stored when asked for, sent by the background
+    worker (chatserver.worker), retried when the mail server fails."""
+
+    class State(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        SENDING = "sending", "Sending"
+        SENT = "sent", "Sent"
+        FAILED = "failed", "Failed"
+
+    conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="transcript_emails")
+    to = models.EmailField(max_length=254)
+    state = models.CharField(max_length=8, choices=State.choices, default=State.QUEUED)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    # When a queued email is due, or until when a sending one is held by the worker that took it.
+    due_at = models.DateTimeField(db_index=True)
+    last_error = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"transcript of {self.conversation_id[:8]} to {self.to} ({self.state})"

@@ -4,6 +4,7 @@ import os
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -42,9 +43,24 @@ class Outbox:
 
     def __init__(self):
         self.messages = []
+        self.arrived = threading.Condition()
 
     def handle_message(self, message):
-        self.messages.append(message)
+        with self.arrived:
+            self.messages.append(message)
+            self.arrived.notify_all()
+
+    def mail_to(self, address: str, *, after: int, timeout: float = 20):
+        """The first mail to `address` among those after the first `after` (the server sends
+        them in the background); waits for it. Blocking: from async tests, asyncio.to_thread."""
+        with self.arrived:
+            self.arrived.wait_for(lambda: self._to(address, after), timeout)
+            found = self._to(address, after)
+        assert found, f"no mail to {address} arrived"
+        return found[0]
+
+    def _to(self, address: str, after: int) -> list:
+        return [m for m in self.messages[after:] if m["To"] == address]
 
 
 @pytest.fixture(scope="session")

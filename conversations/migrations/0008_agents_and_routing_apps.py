@@ -7,16 +7,20 @@ from django.db import migrations, models
 MOVED = {"agentprofile": "agents", "agenttoken": "agents", "agentconnection": "agents", "queue": "routing", "offer": "routing"}
 
 
-def move_content_types(apps, schema_editor):
+def _relabel(apps, model: str, old: str, new: str) -> None:
     ContentType = apps.get_model("contenttypes", "ContentType")
+    if not ContentType.objects.filter(app_label=new, model=model).exists():
+        ContentType.objects.filter(app_label=old, model=model).update(app_label=new)
+
+
+def move_content_types(apps, schema_editor):
     for model, app_label in MOVED.items():
-        ContentType.objects.filter(app_label="conversations", model=model).update(app_label=app_label)
+        _relabel(apps, model, "conversations", app_label)
 
 
 def move_content_types_back(apps, schema_editor):
-    ContentType = apps.get_model("contenttypes", "ContentType")
     for model, app_label in MOVED.items():
-        ContentType.objects.filter(app_label=app_label, model=model).update(app_label="conversations")
+        _relabel(apps, model, app_label, "conversations")
 
 
 class Migration(migrations.Migration):

@@ -1,0 +1,101 @@
+"""Mailing transcripts: asked for over REST, sent in the background.
+
+The request stores a TranscriptEmail and wakes the worker; the worker renders and sends it, so
+a slow or broken mail server holds up no request and nobody's messages. A conversation's
+transcript is mailed at most CHAT_TRANSCRIPT_EMAILS_PER_HOUR times an hour, and one address
+gets at most CHAT_TRANSCRIPT_EMAILS_PER_ADDRESS_PER_HOUR transcripts an hour: the endpoint
+needs no login, so it must not be a way to send mail to anyone, often.
+"""
+
+import logging
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from chatserver import dispatch
+from chatserver.errors import NoCustomerEmail, TooManyEmails
+from conversations import selectors, transcripts
+from conversations.models import Conversation, TranscriptEmail
+
+logger = logging.getLogger(__name__)
+
+JOB = "transcript-email"
+ATTEMPTS = 4
+FIRST_RETRY_AFTER = timedelta(seconds=30)
+# A worker that died while sending gives its email back after this long.
+HELD_FOR = timedelta(minutes=5)
+BATCH = 20
+
+
+@transaction.atomic
+def transcript_email_request(*, conversation_id: str) -> TranscriptEmail:
+    """Queue the transcript of an ended conversation for its customer's address."""
+    conversation = selectors.ended_conversation(conversation_id)
+    # Serialise requests for one conversation, so that parallel ones cannot pass the limit together.
+    conversation = Conversation.objects.select_for_update().get(pk=conversation.pk)
+    if not conversation.customer_email:
+        raise NoCustomerEmail()
+    hour_ago = timezone.now() - timedelta(hours=1)
+    lately = TranscriptEmail.objects.filter(created_at__gte=hour_ago)
+    if lately.filter(conversation=conversation).count() >= settings.CHAT_TRANSCRIPT_EMAILS_PER_HOUR:
+        raise TooManyEmails()
+    to = conversation.customer_email
+    if lately.filter(to__iexact=to).count() >= settings.CHAT_TRANSCRIPT_EMAILS_PER_ADDRESS_PER_HOUR:
+        raise TooManyEmails("This address was sent transcripts often enough lately; try again later.")
+    email = TranscriptEmail.objects.create(conversation=conversation, to=to, due_at=timezone.now())
+    dispatch.wake(JOB)
+    return email
+
+
+def send_due() -> int:
+    """The worker's job: send the queued emails that are due; how many were sent."""
+    now = timezone.now()
+    TranscriptEmail.objects.filter(state=TranscriptEmail.State.SENDING, due_at__lte=now).update(
+        state=TranscriptEmail.State.QUEUED
+    )
+    due = TranscriptEmail.objects.filter(state=TranscriptEmail.State.QUEUED, due_at__lte=now)
+    sent = 0
+    for email_id in list(due.order_by("due_at").values_list("pk", flat=True)[:BATCH]):
+        sent += _send_one(email_id)
+    return sent
+
+
+def _take(email_id: int) -> bool:
+    """Hold the email for this worker; False when another worker took it first."""
+    held_until = timezone.now() + HELD_FOR
+    return bool(
+        TranscriptEmail.objects.filter(pk=email_id, state=TranscriptEmail.State.QUEUED).update(
+            state=TranscriptEmail.State.SENDING, due_at=held_until
+        )
+    )
+
+
+def _send_one(email_id: int) -> int:
+    if not _take(email_id):
+        return 0
+    email = TranscriptEmail.objects.select_related("conversation").get(pk=email_id)
+    try:
+        message = transcripts.transcript_email(email.conversation)
+        message.to = [email.to]
+        message.send()
+    except (OSError, NoCustomerEmail) as error:  # smtplib's errors and refused connections alike
+        _failed(email, error)
+        return 0
+    email.state, email.sent_at, email.attempts = TranscriptEmail.State.SENT, timezone.now(), email.attempts + 1
+    email.save(update_fields=["state", "sent_at", "attempts"])
+    return 1
+
+
+def _failed(email: TranscriptEmail, error: Exception) -> None:
+    email.attempts += 1
+    email.last_error = f"{type(error).__name__}: {error}"[:500]
+    if email.attempts >= ATTEMPTS:
+        email.state = TranscriptEmail.State.FAILED
+        logger.warning("transcript email %s failed %d times; giving up: %s", email.pk, email.attempts, email.last_error)
+    else:
+        email.state = TranscriptEmail.State.QUEUED
+        email.due_at = timezone.now() + FIRST_RETRY_AFTER * 2 ** (email.attempts - 1)
+        logger.info("transcript email %s not sent (%s); trying again at %s", email.pk, email.last_error, email.due_at)
+    email.save(update_fields=["state", "attempts", "last_error", "due_at"])
