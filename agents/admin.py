@@ -135,7 +135,7 @@ class AgentTokenAdmin(ReadOnlyAdmin):
         opts = self.opts
         return request.user.has_perm(f"{opts.app_label}.{get_permission_codename('change', opts)}")
 
-    @admin.action(description="Revoke (sockets connected with it stay connected)", permissions=["revoke"])
+    @admin.action(description="Revoke (sockets connected with it are closed)", permissions=["revoke"])
     def revoke(self, request: HttpRequest, queryset) -> None:
         revoked = auth.tokens_revoke(token_ids=list(queryset.values_list("pk", flat=True)))
         self.message_user(request, f"Revoked {revoked} token(s).", messages.SUCCESS)

@@ -90,7 +90,7 @@ def token_revoke(token: str) -> None:
 
 def tokens_revoke(*, token_ids: list[int]) -> int:
     """Revoke tokens by id (an operator's action); returns how many were not revoked yet.
-    A socket already connected with one stays connected: tokens are checked on connect."""
+    Sockets connected with them are closed by the next sweep (withdrawn_connections)."""
     return AgentToken.objects.filter(pk__in=token_ids, revoked_at__isnull=True).update(revoked_at=timezone.now())
 
 

@@ -13,7 +13,7 @@ from chatserver import realtime
 from chatserver.db import run_sync
 from chatserver.dispatch import perform
 from chatserver.errors import ChatError, Unauthorized
-from conversations import selectors, wire
+from conversations import wire
 from conversations.schemas import AddAgent, AgentState, ConversationRef, Empty, TransferConversation
 from conversations.sockets import ConversationNamespace, acknowledged
 from routing import offers, presence, transfers
@@ -57,7 +57,7 @@ class AgentNamespace(ConversationNamespace):
         )
         session = done.value
         # Its open chats are joined at once: it may send in them before resume() has run.
-        joined = {conversation.id: (participant.id, participant.id) for conversation, participant in session.chats}
+        joined = {chat.conversation.id: (chat.participant.id, chat.participant.id) for chat in session.chats}
         await self.save_session(sid, {"agent": agent.pk, "joined": joined})
         await realtime.enter_agent_room(sid, agent.pk)
         self.server.start_background_task(self.resume, sid, session, done.deliveries)
@@ -66,11 +66,13 @@ class AgentNamespace(ConversationNamespace):
         """After connecting: who the agent is, its open chats with their history (nothing
         sent while it was away is lost), and the offers waiting for it."""
         await realtime.send_to(sid, "agentInfo", {"agent": wire.agent_json(session.agent)}, namespace=self.namespace)
-        for _, participant in session.chats:
-            await self.show_conversation(sid, await run_sync(selectors.participant_view, participant_id=participant.id))
+        for chat in session.chats:
+            await self.show_conversation(sid, chat)
         for offer in session.offers:
             payload = routing_selectors.offer_payload(offer)
             await realtime.send_to(sid, "conversationOffered", payload, namespace=self.namespace)
+        if session.chats:
+            await self.send_missed(sid, *session.chats)
         await realtime.publish(deliveries)
 
     async def on_disconnect(self, sid: str, reason: Any = None) -> None:

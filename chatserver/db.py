@@ -1,4 +1,7 @@
-"""Running one unit of database work from async code (see FIELD-NOTES: ORM from async code)."""
+"""Running one unit of database work from async code.
+
+Django's async ORM calls all run on one shared thread and have no transactions, so each event's
+database work is one sync function (a service in transaction.atomic) run on that thread."""
 
 import logging
 from collections.abc import Callable

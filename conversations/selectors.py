@@ -101,6 +101,17 @@ class ParticipantView:
     participants: list[Participant]
 
 
+def stored_since(*, views: list[ParticipantView]) -> list[Message]:
+    """For each view, what its participant may see that was stored after the view was read."""
+    return [
+        message
+        for view in views
+        for message in conversation_history(
+            conversation=view.conversation, viewer=view.participant, after_sequence=view.conversation.last_sequence
+        )
+    ]
+
+
 def participant_view(*, participant_id: str) -> ParticipantView:
     """What a participant sees of its conversation: for an agent's connection that resumes."""
     participant = Participant.objects.select_related("conversation").get(pk=participant_id)

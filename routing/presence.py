@@ -7,7 +7,9 @@ from django.utils import timezone
 
 from agents.models import AgentConnection, AgentProfile
 from chatserver import dispatch
+from conversations import selectors
 from conversations.models import Conversation, Participant
+from conversations.selectors import ParticipantView
 from routing.models import Offer
 from routing.offers import reoffer, safely, withdraw_offers
 from routing.selectors import queue_ids_of
@@ -33,7 +35,7 @@ def agent_set_state(*, agent_id: int, state: str) -> AgentProfile:
 @dataclass
 class AgentSession:
     agent: AgentProfile
-    chats: list[tuple[Conversation, Participant]]
+    chats: list[ParticipantView]  # the agent's open chats, as it sees them
     offers: list[Offer]
 
 
@@ -57,10 +59,10 @@ def agent_connected(
     AgentProfile.objects.filter(pk=agent_id, disconnected_at__isnull=False).update(disconnected_at=None)
     agent = AgentProfile.objects.select_related("user").get(pk=agent_id)
     chats = [
-        (participant.conversation, participant)
-        for participant in Participant.objects.present()
-        .select_related("conversation")
+        selectors.participant_view(participant_id=participant_id)
+        for participant_id in Participant.objects.present()
         .filter(agent=agent, conversation__state=Conversation.State.OPEN)
+        .values_list("pk", flat=True)
     ]
     offers = list(Offer.objects.pending().select_related("conversation__queue").filter(agent=agent, expires_at__gt=now))
     dispatch.queues_freed(queue_ids_of(agent_id))

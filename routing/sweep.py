@@ -17,7 +17,6 @@ from django.utils import timezone
 from agents import auth
 from agents.models import AgentConnection, AgentProfile
 from chatserver import dispatch, realtime
-from chatserver.db import run_sync
 from conversations import timeline
 from conversations.models import Conversation, Participant
 from routing.assignment import remove
@@ -28,7 +27,9 @@ from routing.queues import max_wait, queue_for_subject
 logger = logging.getLogger(__name__)
 
 
-def sweep(*, server_id: str, live_sids: list[str]) -> None:
+def sweep(*, server_id: str, live_sids: list[str]) -> list[str]:
+    """One tick; returns the sids of this process's agent sockets whose credential no longer
+    holds (revoked, expired, logged out), for the caller to close."""
     now = timezone.now()
     safely(_heartbeat, server_id=server_id, live_sids=live_sids, now=now)
     safely(_adopt_orphans)
@@ -41,6 +42,7 @@ def sweep(*, server_id: str, live_sids: list[str]) -> None:
     _release_absent_agents(now)
     _end_overdue(now)
     route_waiting(set(Conversation.objects.waiting().values_list("queue_id", flat=True)))
+    return auth.withdrawn_connections(server_id=server_id)
 
 
 @transaction.atomic
@@ -117,7 +119,7 @@ async def sweep_once() -> None:
         sweep, server_id=realtime.SERVER_ID, live_sids=realtime.local_sids(realtime.AGENT_NAMESPACE)
     )
     await realtime.publish(done.deliveries)
-    for sid in await run_sync(auth.withdrawn_connections, server_id=realtime.SERVER_ID):
+    for sid in done.value:
         await realtime.sio.disconnect(sid, namespace=realtime.AGENT_NAMESPACE)
 
 

@@ -78,6 +78,12 @@ def outbox() -> Iterator[Outbox]:
     controller.stop()
 
 
+def pytest_collection_modifyitems(config, items):
+    """End-to-end tests last: the server they start keeps running (and sweeping) against the
+    test database, which would race the unit tests that drive routing on a controlled clock."""
+    items.sort(key=lambda item: item.get_closest_marker("e2e") is not None)
+
+
 @pytest.fixture(autouse=True, scope="session")
 def fast_password_hashing():
     """Agents are created in the test process too; hash their passwords cheaply there as well."""

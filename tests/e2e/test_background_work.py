@@ -42,12 +42,15 @@ def slow_mail():
 
 
 @pytest.fixture(scope="module")
-def server(server_env, slow_mail, tmp_path_factory):
-    """This module's own server, whose mail goes to the slow mail server."""
+def server(server, server_env, slow_mail, tmp_path_factory):
+    """This module's own server, whose mail goes to the slow mail server. The session's server
+    is stopped meanwhile: its worker shares the database and would send the email itself."""
+    stop_server(server)
     env = {**server_env, "EMAIL_PORT": str(slow_mail.port)}
     running = start_server(env=env, log_path=tmp_path_factory.mktemp("slow-mail") / "server.log")
     yield running
     stop_server(running)
+    server.restart()
     assert "Traceback" not in running.log(), running.log()
 
 
