@@ -105,6 +105,12 @@ class EmailNotSent(ChatError):
     default_message = "The mail server did not take the transcript; try again later."
 
 
+class PdfUnavailable(ChatError):
+    code = "PDF_UNAVAILABLE"
+    http_status = 503
+    default_message = "This server cannot make PDFs: WeasyPrint or the system's Pango is missing (see the README)."
+
+
 class ConnectorUnknown(ChatError):
     code = "CONNECTOR_UNKNOWN"
     http_status = 404
