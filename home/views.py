@@ -5,11 +5,12 @@ from pathlib import Path
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.http import require_http_methods
 
+from chatserver.asyncapi import asyncapi_document
 from home import first_run
 from home.forms import FirstOperatorForm
 from home.links import LINKS
@@ -45,6 +46,11 @@ def docs_file(request: HttpRequest, name: str) -> HttpResponse:
     response = HttpResponse((DOCS_DIR / name).read_text(), content_type="text/plain; charset=utf-8")
     response["X-Content-Type-Options"] = "nosniff"
     return response
+
+
+def asyncapi_json(request: HttpRequest) -> HttpResponse:
+    """The Socket.IO API as an AsyncAPI 3.0 document (chatserver/asyncapi.py), beside /api/openapi.json."""
+    return JsonResponse(asyncapi_document(host=request.get_host()), json_dumps_params={"indent": 1})
 
 
 def _refused(request: HttpRequest, reason: str, status: int) -> HttpResponse:
