@@ -5,6 +5,8 @@ from datetime import datetime, timedelta
 
 from django.db.models import Count, DateTimeField, IntegerField, OuterRef, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
+from django.utils import timezone
+from django.utils.html import format_html
 
 from conversations.models import Conversation, Message, Participant
 
@@ -98,7 +100,7 @@ def with_figures(conversations: QuerySet) -> QuerySet:
 
 
 def short_duration(delta: timedelta | None) -> str:
-    """12 s, 4 min, 1 h 05 min, 2 d 3 h: short enough for a list column."""
+    """45 s, 12 min, 3 h 05, 2 d 3 h: short enough for a list column."""
     if delta is None:
         return "—"
     seconds = max(int(delta.total_seconds()), 0)
@@ -109,6 +111,18 @@ def short_duration(delta: timedelta | None) -> str:
         return f"{minutes} min"
     hours, minutes = divmod(minutes, 60)
     if hours < 24:
-        return f"{hours} h {minutes:02d} min"
+        return f"{hours} h {minutes:02d}"
     days, hours = divmod(hours, 24)
     return f"{days} d {hours} h"
+
+
+def short_moment(moment: datetime) -> str:
+    """18:41 today, 1 Dec this year, Dec 2025 before (the full time on hover), in the site's time zone."""
+    local, now = timezone.localtime(moment), timezone.localtime()
+    if local.date() == now.date():
+        short = f"{local:%H:%M}"
+    elif local.year == now.year:
+        short = f"{local.day} {local:%b}"
+    else:
+        short = f"{local:%b %Y}"
+    return format_html('<time datetime="{}" title="{}">{}</time>', local.isoformat(), f"{local:%Y-%m-%d %H:%M}", short)

@@ -13,6 +13,7 @@ import functools
 import ipaddress
 import logging
 import mimetypes
+import unicodedata
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
@@ -153,6 +154,17 @@ def people_of(conversation: Conversation) -> tuple[list[dict], dict[str, str]]:
     return list(people.values()), names
 
 
+def is_right_to_left(text: str) -> bool:
+    """Whether the first letter with a direction is Arabic or Hebrew (WeasyPrint has no dir="auto")."""
+    for character in text:
+        direction = unicodedata.bidirectional(character)
+        if direction in ("R", "AL"):
+            return True
+        if direction == "L":
+            return False
+    return False
+
+
 def _context(conversation: Conversation) -> dict:
     messages = selectors.customer_visible_transcript(conversation)
     people, names = people_of(conversation)
@@ -164,6 +176,7 @@ def _context(conversation: Conversation) -> dict:
             {
                 "message": message,
                 "sender": names.get(message.sender_id or "", message.sender_name or message.sender_role),
+                "rtl": is_right_to_left(message.text),
                 "attachments": [
                     {
                         "name": attachment.get("name") or attachment.get("type") or "attachment",

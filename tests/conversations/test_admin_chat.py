@@ -92,7 +92,7 @@ def test_the_list_shows_agent_waiting_time_duration_and_message_count_in_a_const
     assert text_of(cells["message_count"]) == "3"  # chat messages: typing and activities are not counted
     assert re.fullmatch(r"\d+ s", text_of(cells["waited"]))
     assert re.fullmatch(r"\d+ s", text_of(cells["duration"]))
-    assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d", text_of(cells["started"]))
+    assert re.fullmatch(r"\d\d:\d\d", text_of(cells["started"]))  # today: the time only
 
 
 def test_a_conversation_nobody_answered_says_so(admin_client):
@@ -103,3 +103,15 @@ def test_a_conversation_nobody_answered_says_so(admin_client):
 
     row = next(row for row in page.split("<tr")[1:] if customer.conversation_id[:8] in row)
     assert "no agent" in row
+
+
+@pytest.mark.parametrize(
+    ("seconds", "shown"),
+    [(0, "0 s"), (59, "59 s"), (60, "1 min"), (3599, "59 min"), (3900, "1 h 05"), (86400 * 2 + 3 * 3600, "2 d 3 h")],
+)
+def test_durations_are_short(seconds, shown):
+    from datetime import timedelta
+
+    from conversations.admin_chat import short_duration
+
+    assert short_duration(timedelta(seconds=seconds)) == shown
