@@ -142,14 +142,15 @@ def display_name(participant: Participant, conversation: Conversation) -> str:
 
 def people_of(conversation: Conversation) -> tuple[list[dict], dict[str, str]]:
     """Each person once (an agent who left and came back has several participant rows), in
-    the order they joined; and the display name of every participant id."""
+    the order they came; and the display name of every participant id."""
     participants = conversation.participants.select_related("agent__user").order_by("added_at")
     people: dict[tuple, dict] = {}
     names: dict[str, str] = {}
     for participant in participants:
         name = display_name(participant, conversation)
         names[participant.id] = name
-        person = ("agent", participant.agent_id) if participant.agent_id else ("participant", participant.id)
+        # An agent by its profile; anyone else (or an agent whose account is gone) by role and name.
+        person = ("agent", participant.agent_id) if participant.agent_id else (participant.role, name)
         people.setdefault(person, {"name": name, "role": participant.get_role_display()})
     return list(people.values()), names
 
