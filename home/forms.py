@@ -17,6 +17,13 @@ class FirstOperatorForm(SetPasswordMixin, forms.Form):
         max_length=100, initial="default", required=False, label="First queue", help_text="Created if missing."
     )
 
+    def clean_username(self) -> str:
+        # Agents may exist before the first operator (create_agent); their accounts stay theirs.
+        username = self.cleaned_data["username"]
+        if get_user_model().objects.filter(username__iexact=username).exists():
+            raise ValidationError("A user with that username already exists.", code="unique")
+        return username
+
     def clean(self) -> dict:
         cleaned = super().clean()
         self.validate_passwords()

@@ -115,3 +115,24 @@ def test_durations_are_short(seconds, shown):
     from conversations.admin_chat import short_duration
 
     assert short_duration(timedelta(seconds=seconds)) == shown
+
+
+def test_without_weasyprint_the_admin_download_says_so_instead_of_failing(admin_client, monkeypatch):
+    from conversations import transcripts
+    from conversations.errors import PdfUnavailable
+
+    def unavailable():
+        raise PdfUnavailable()
+
+    conversation = a_conversation()
+    monkeypatch.setattr(transcripts, "_weasyprint", unavailable)  # what a missing Pango makes of it
+
+    download = admin_client.get(reverse("admin:conversations_conversation_transcript", args=[conversation.id]))
+    action = admin_client.post(
+        reverse("admin:conversations_conversation_changelist"),
+        {"action": "download_transcripts", "_selected_action": [conversation.id]},
+        follow=True,
+    )
+
+    assert download.status_code == 503 and "Pango" in download.text
+    assert action.status_code == 200 and "Pango" in action.text

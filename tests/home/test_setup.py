@@ -171,3 +171,13 @@ def test_protocol_docs_are_served_as_plain_text_and_nothing_else_is():
     assert "PDF_UNAVAILABLE" in response.content.decode()
     assert client.get("/docs/..%2FREADME.md").status_code == 404
     assert client.get("/docs/secret_key").status_code == 404
+
+
+def test_an_existing_username_is_refused_and_that_account_is_left_alone():
+    existing = get_user_model().objects.create_user("ops", password="the agent's own password")
+
+    response = Client(REMOTE_ADDR="127.0.0.1").post("/setup/", FORM)
+
+    assert response.status_code == 200 and "already exists" in response.content.decode()
+    existing.refresh_from_db()
+    assert not existing.is_superuser and existing.check_password("the agent's own password")
