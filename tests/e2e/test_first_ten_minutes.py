@@ -180,3 +180,42 @@ async def test_admin_shows_a_real_conversation_as_a_chat_and_the_list_fits_1280(
     families = {re.sub(r"-(Bold|Oblique|BoldOblique)$", "", name) for name in names}
     assert families == {"DejaVu-Sans"}, fonts.stdout  # one typeface, the page counter's too
     print(f"transcript page: {ARTIFACTS / 'transcript-1.png'}")
+
+
+async def test_the_init_example_of_api_docs_works_when_tried_in_the_browser(context, server):
+    page = await context.new_page()
+    await page.goto("/api/docs")
+    await expect(page.get_by_role("link", name="AsyncAPI document")).to_have_attribute("href", "/api/asyncapi.json")
+    operation = page.locator("#operations-customer-conversations_api_customer_init")
+    await operation.locator(".opblock-summary").click()
+    await operation.get_by_role("button", name="Try it out").click()
+    body = operation.locator("textarea.body-param__text")
+    assert (await body.input_value()).count('"firstName": "Kashif"') == 1
+    await operation.get_by_role("button", name="Execute").click()
+    status = operation.locator(".live-responses-table .response .response-col_status").first
+    await expect(status).to_have_text("200")
+    await shoot(page, "api-docs-try-init", full_page=False)
+
+
+async def test_the_token_printed_at_start_up_opens_set_up_from_elsewhere(server_env, tmp_path):
+    """A client that is not this machine (here: one behind a proxy, X-Forwarded-For) is refused
+    without the token, and let in with the one `manage.py serve` printed."""
+    from tests.conftest import start_server, stop_server
+
+    fresh = start_server(env={**server_env, "CHAT_VAR_DIR": str(tmp_path)}, log_path=tmp_path / "server.log")
+    try:
+        printed = fresh.log()
+        for line in ("Agent desk", "/agent/", "Socket.IO API", "/api/asyncapi.json", "No operator account yet"):
+            assert line in printed
+        token = re.search(r"/setup/\?token=(\S+)", printed).group(1)
+        remote = {"X-Forwarded-For": "203.0.113.9"}
+        async with httpx.AsyncClient(base_url=fresh.url, headers=remote) as http:
+            refused = await http.get("/setup/")
+            wrong = await http.get("/setup/?token=wrong")
+            let_in = await http.get(f"/setup/?token={token}")
+            page = await http.get("/setup/")
+        assert (refused.status_code, wrong.status_code) == (403, 403)
+        assert let_in.status_code == 302 and let_in.headers["location"] == "/setup/"
+        assert page.status_code == 200 and 'data-testid="setup-form"' in page.text
+    finally:
+        stop_server(fresh)
