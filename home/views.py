@@ -10,7 +10,6 @@ from django.shortcuts import redirect, render
 from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.http import require_http_methods
 
-from chatserver.asyncapi import asyncapi_document
 from home import first_run
 from home.forms import FirstOperatorForm
 from home.links import LINKS
@@ -50,6 +49,9 @@ def docs_file(request: HttpRequest, name: str) -> HttpResponse:
 
 def asyncapi_json(request: HttpRequest) -> HttpResponse:
     """The Socket.IO API as an AsyncAPI 3.0 document (chatserver/asyncapi.py), beside /api/openapi.json."""
+    # Imported here: it loads the Socket.IO handlers, which the other pages do not need.
+    from chatserver.asyncapi import asyncapi_document
+
     return JsonResponse(asyncapi_document(host=request.get_host()), json_dumps_params={"indent": 1})
 
 
