@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 8080
 HOST ?= 127.0.0.1
 
-.PHONY: run test lint format migrate admin bench clean browser
+.PHONY: run test lint format migrate admin bench clean browser system system-test
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -22,7 +22,19 @@ $(VENV)/.installed-test: requirements.txt requirements-test.txt $(VENV)/.install
 migrate: $(VENV)/.installed
 	$(BIN)/python manage.py migrate --no-input
 
-run: migrate
+# Pango, HarfBuzz and fonts for transcript PDFs (and pdftoppm for the tests): installed with
+# apt-get when missing, or one line says what to install (tools/system-packages.sh).
+system: $(VENV)/.installed
+	@bash tools/system-packages.sh $(BIN)/python run
+
+system-test: $(VENV)/.installed
+	@bash tools/system-packages.sh $(BIN)/python test
+
+# The AsyncAPI document is checked against the official JSON Schema (npm @asyncapi/specs).
+node_modules/.package-lock.json: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+
+run: system migrate
 	PORT=$(PORT) HOST=$(HOST) $(BIN)/python manage.py serve
 
 admin: migrate
@@ -45,7 +57,7 @@ browser:
 
 # The whole suite on the embedded defaults (SQLite, in-memory), then the end-to-end tests
 # again on PostgreSQL and Redis when they answer (see tests/backends.sh).
-test: lint browser
+test: lint browser system-test node_modules/.package-lock.json
 	$(BIN)/python -m pytest
 	bash tests/backends.sh $(BIN)/python -m pytest -m e2e
 

@@ -15,7 +15,13 @@ from conversations.schemas import error_from_details
 
 logger = logging.getLogger(__name__)
 
-api = NinjaAPI(title="Customer chat server", version="1", docs_url="/docs", urls_namespace="api")
+API_DESCRIPTION = (
+    "The REST half of the chat server. Most of the API is Socket.IO: its events, payloads, acks and error codes"
+    " are in the [AsyncAPI document](/api/asyncapi.json); the protocol in prose is in [/docs/](/docs/)."
+)
+api = NinjaAPI(
+    title="Customer chat server", version="1", description=API_DESCRIPTION, docs_url="/docs", urls_namespace="api"
+)
 
 
 class ErrorBody(Schema):

@@ -105,6 +105,12 @@ class TooManyEmails(ChatError):
     default_message = "This transcript was mailed often enough lately; try again later."
 
 
+class PdfUnavailable(ChatError):
+    code = "PDF_UNAVAILABLE"
+    http_status = 503
+    default_message = "This server cannot make PDFs: WeasyPrint or the system's Pango is missing (see the README)."
+
+
 class ConnectorUnknown(ChatError):
     code = "CONNECTOR_UNKNOWN"
     http_status = 404

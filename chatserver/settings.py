@@ -81,6 +81,7 @@ INSTALLED_APPS = [
     "agents",
     "routing",
     "connectors",
+    "home",
 ]
 
 MIDDLEWARE = [
@@ -164,15 +165,16 @@ STATIC_ROOT = VAR_DIR / "static"
 # The desk's own files and the browser libraries it uses, committed (see static/vendor/README.md).
 STATICFILES_DIRS = [BASE_DIR / "static"]
 
-# The agent desk (conversations/desk.py) is where people log in; the admin has its own login.
+# The agent desk (agents/desk.py) is where people log in; the admin has its own login.
 LOGIN_URL = "agent-login"
 
-# Email: console output by default, SMTP when EMAIL_HOST is set.
+# Email: SMTP when EMAIL_HOST is set, else one .eml file per message in var/outbox/ (chatserver/mail.py).
 EMAIL_HOST = env_str("EMAIL_HOST")
 EMAIL_BACKEND = env_str(
     "EMAIL_BACKEND",
-    "django.core.mail.backends.smtp.EmailBackend" if EMAIL_HOST else "django.core.mail.backends.console.EmailBackend",
+    "django.core.mail.backends.smtp.EmailBackend" if EMAIL_HOST else "chatserver.mail.OutboxBackend",
 )
+CHAT_OUTBOX_DIR = Path(env_str("CHAT_OUTBOX_DIR") or VAR_DIR / "outbox")
 EMAIL_PORT = env_int("EMAIL_PORT", 25)
 EMAIL_HOST_USER = env_str("EMAIL_HOST_USER")
 EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD")
@@ -211,6 +213,8 @@ LOGGING = {
 CHAT_SITE_NAME = env_str("CHAT_SITE_NAME", "Customer chat")
 CHAT_TRANSCRIPT_EMAILS_PER_HOUR = env_int("CHAT_TRANSCRIPT_EMAILS_PER_HOUR", 3)
 CHAT_TRANSCRIPT_EMAILS_PER_ADDRESS_PER_HOUR = env_int("CHAT_TRANSCRIPT_EMAILS_PER_ADDRESS_PER_HOUR", 5)
+# A local image file (path, or file: URL) for transcript headers; the PDF renderer fetches nothing.
+CHAT_SITE_LOGO = env_str("CHAT_SITE_LOGO")
 
 # Agents and routing.
 CHAT_DEFAULT_QUEUE = env_str("CHAT_DEFAULT_QUEUE", "default")

@@ -1,5 +1,5 @@
 from django.contrib import admin
-from django.urls import path
+from django.urls import include, path
 
 from agents import desk
 from chatserver.api import api
@@ -10,4 +10,5 @@ urlpatterns = [
     path("agent/", desk.desk, name="agent-desk"),
     path("agent/login/", desk.login, name="agent-login"),
     path("agent/logout/", desk.logout, name="agent-logout"),
+    path("", include("home.urls")),
 ]

@@ -11,8 +11,8 @@ from django.urls import path
 from django.utils import timezone
 
 from chatserver.admin import ReadOnlyAdmin, ReadOnlyInline
-from chatserver.errors import TranscriptNotAvailable
-from conversations import selectors, transcripts
+from chatserver.errors import PdfUnavailable, TranscriptNotAvailable
+from conversations import admin_chat, selectors, transcripts
 from conversations.models import Conversation, Message, Participant, TranscriptEmail
 
 # Each PDF takes a fraction of a second to render, inside the admin's request.
@@ -26,9 +26,12 @@ class ParticipantInline(ReadOnlyInline):
 
 
 class MessageInline(ReadOnlyInline):
-    """Every message, whispers and addressed ones included: admins see everything."""
+    """Every message as stored, whispers, addressed ones and typing included: the technical
+    view, collapsed under the chat the change page shows (admin_chat.chat_lines)."""
 
     model = Message
+    classes = ("collapse",)
+    verbose_name_plural = "Messages as stored (technical)"
     ordering = ("sequence",)
     fields = (
         "sequence",
@@ -66,19 +69,23 @@ def _transcripts_zip(conversations: list[Conversation]) -> HttpResponse:
 
 @admin.register(Conversation)
 class ConversationAdmin(admin.ModelAdmin):
+    # Eight short columns fit 1280 px beside the admin's two sidebars (channel and subject are
+    # filters; the id is on the page and searchable). The figures come annotated
+    # (admin_chat.with_figures).
     list_display = (
-        "short_id",
         "customer",
-        "channel",
-        "subject",
+        "agent",
         "queue",
         "state",
-        "waiting_since",
-        "created_at",
-        "ended_at",
+        "waited",
+        "duration",
+        "message_count",
+        "started",
     )
     list_filter = ("state", "queue", "channel", "subject", "created_at")
+    list_display_links = ("customer",)
     list_select_related = ("queue",)
+    change_form_template = "admin/conversations/conversation/change_form.html"
     search_fields = (
         "customer_first_name",
         "customer_last_name",
@@ -90,8 +97,9 @@ class ConversationAdmin(admin.ModelAdmin):
     date_hierarchy = "created_at"
     fieldsets = (
         (
-            None,
+            "Details",
             {
+                "classes": ("collapse",),
                 "fields": (
                     "id",
                     "state",
@@ -102,22 +110,26 @@ class ConversationAdmin(admin.ModelAdmin):
                     "queued_at",
                     "created_at",
                     "ended_at",
-                )
+                ),
             },
         ),
         (
             "Customer",
             {
+                "classes": ("collapse",),
                 "fields": (
                     "customer_first_name",
                     "customer_last_name",
                     "customer_email",
                     "customer_phone",
                     "customer_ref_id",
-                )
+                ),
             },
         ),
-        ("Context", {"fields": ("page_url", "comment", "extra", "request_id", "last_sequence")}),
+        (
+            "Context",
+            {"classes": ("collapse",), "fields": ("page_url", "comment", "extra", "request_id", "last_sequence")},
+        ),
     )
     readonly_fields = ("id", "created_at")
     inlines = (ParticipantInline, MessageInline)
@@ -135,12 +147,57 @@ class ConversationAdmin(admin.ModelAdmin):
 
     @admin.display(description="Customer", ordering="customer_last_name")
     def customer(self, conversation: Conversation) -> str:
-        return conversation.customer_name or conversation.customer_ref_id or conversation.customer_phone
+        return (
+            conversation.customer_name
+            or conversation.customer_ref_id
+            or conversation.customer_phone
+            or conversation.id[:8]  # something to click
+        )
 
-    @admin.display(description="Waiting since", ordering="queued_at")
-    def waiting_since(self, conversation: Conversation):
-        # queued_at is set only while the conversation waits for an agent.
-        return conversation.queued_at
+    def get_queryset(self, request: HttpRequest):
+        return admin_chat.with_figures(super().get_queryset(request))
+
+    @admin.display(description="Agent", ordering="first_agent")
+    def agent(self, conversation: Conversation) -> str:
+        if not conversation.first_agent:
+            return "—"
+        more = conversation.agent_count - 1
+        return f"{conversation.first_agent} +{more}" if more > 0 else conversation.first_agent
+
+    @admin.display(description="Waited", ordering="first_agent_at")
+    def waited(self, conversation: Conversation) -> str:
+        """From the start until an agent came; still waiting: until now."""
+        if conversation.first_agent_at is not None:
+            return admin_chat.short_duration(conversation.first_agent_at - conversation.created_at)
+        if conversation.is_open:
+            return admin_chat.short_duration(timezone.now() - conversation.created_at)
+        return "no agent"
+
+    @admin.display(description="Duration")
+    def duration(self, conversation: Conversation) -> str:
+        """Until it ended; while open, until now."""
+        return admin_chat.short_duration((conversation.ended_at or timezone.now()) - conversation.created_at)
+
+    @admin.display(description="Msgs", ordering="message_count")
+    def message_count(self, conversation: Conversation) -> int:
+        return conversation.message_count
+
+    @admin.display(description="Started", ordering="created_at")
+    def started(self, conversation: Conversation) -> str:
+        return admin_chat.short_moment(conversation.created_at)
+
+    class Media:
+        css = {"all": ("conversations/admin-chat.css",)}
+
+    def change_view(self, request: HttpRequest, object_id: str, form_url: str = "", extra_context=None):
+        conversation = self.get_object(request, object_id)
+        if conversation is not None:
+            extra_context = {
+                **(extra_context or {}),
+                "chat": admin_chat.chat_lines(conversation),
+                "summary": conversation,
+            }
+        return super().change_view(request, object_id, form_url, extra_context)
 
     @admin.action(description="Download transcript (PDF)", permissions=["view"])
     def download_transcripts(self, request: HttpRequest, queryset) -> HttpResponse | None:
@@ -163,9 +220,13 @@ class ConversationAdmin(admin.ModelAdmin):
                 messages.ERROR,
             )
             return None
-        if len(ended) == 1:
-            return _transcript_download(ended[0])
-        return _transcripts_zip(ended)
+        try:
+            if len(ended) == 1:
+                return _transcript_download(ended[0])
+            return _transcripts_zip(ended)
+        except PdfUnavailable as error:
+            self.message_user(request, error.message, messages.ERROR)
+            return None
 
     def get_urls(self):
         transcript = path(
@@ -182,7 +243,10 @@ class ConversationAdmin(admin.ModelAdmin):
             conversation = selectors.ended_conversation(object_id)
         except TranscriptNotAvailable:
             raise Http404("No transcript: the conversation is unknown or still open.") from None
-        return _transcript_download(conversation)
+        try:
+            return _transcript_download(conversation)
+        except PdfUnavailable as error:
+            return HttpResponse(error.message, status=error.http_status, content_type="text/plain; charset=utf-8")
 
 
 @admin.register(TranscriptEmail)

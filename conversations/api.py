@@ -41,7 +41,7 @@ def customer_init(request: HttpRequest, payload: InitRequest):
 
 @router.get(
     "/transcript/{conversation_id}/{kind}",
-    response={200: None, 202: EmailQueued, 400: ErrorOut, 404: ErrorOut, 422: ErrorOut, 429: ErrorOut},
+    response={200: None, 202: EmailQueued, 400: ErrorOut, 404: ErrorOut, 422: ErrorOut, 429: ErrorOut, 503: ErrorOut},
 )
 def customer_transcript(request: HttpRequest, conversation_id: str, kind: str):
     """The transcript of an ended conversation: `pdf` returns it, `email` queues it for the

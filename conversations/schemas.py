@@ -60,6 +60,8 @@ class WireModel(BaseModel):
         str_strip_whitespace=True,
         extra="ignore",
         allow_inf_nan=False,
+        # Titles in the OpenAPI and AsyncAPI documents are the wire names (firstName, refId).
+        field_title_generator=lambda name, field: field.alias or to_camel(name),
     )
 
     @field_validator("*", mode="after")
@@ -108,10 +110,20 @@ def plain_json(value: Any, *, what: str) -> Any:
     return value
 
 
+INIT_EXAMPLE = {
+    "firstName": "Kashif",
+    "email": "kashif@example.com",
+    "channel": "web",
+    "subject": "billing",
+    "language": "en",
+}
+
+
 class InitRequest(WireModel):
     """POST /api/customer/init"""
 
-    model_config = ConfigDict(extra="allow")
+    # The example is what /api/docs' "Try it out" sends: it must be a body the server accepts.
+    model_config = ConfigDict(extra="allow", json_schema_extra={"examples": [INIT_EXAMPLE]})
 
     first_name: Short = ""
     last_name: Short = ""

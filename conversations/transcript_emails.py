@@ -75,7 +75,9 @@ def _take(email_id: int) -> bool:
 def _send_one(email_id: int) -> int:
     if not _take(email_id):
         return 0
-    email = TranscriptEmail.objects.select_related("conversation").get(pk=email_id)
+    email = TranscriptEmail.objects.select_related("conversation").filter(pk=email_id).first()
+    if email is None:  # deleted with its conversation meanwhile
+        return 0
     try:
         message = transcripts.transcript_email(email.conversation)
         message.to = [email.to]
@@ -83,19 +85,21 @@ def _send_one(email_id: int) -> int:
     except (OSError, NoCustomerEmail) as error:  # smtplib's errors and refused connections alike
         _failed(email, error)
         return 0
-    email.state, email.sent_at, email.attempts = TranscriptEmail.State.SENT, timezone.now(), email.attempts + 1
-    email.save(update_fields=["state", "sent_at", "attempts"])
+    _record(email, state=TranscriptEmail.State.SENT, sent_at=timezone.now(), attempts=email.attempts + 1)
     return 1
 
 
+def _record(email: TranscriptEmail, **outcome) -> None:
+    # An update, not a save: the conversation (and its emails) may have been deleted meanwhile.
+    TranscriptEmail.objects.filter(pk=email.pk).update(**outcome)
+
+
 def _failed(email: TranscriptEmail, error: Exception) -> None:
-    email.attempts += 1
-    email.last_error = f"{type(error).__name__}: {error}"[:500]
-    if email.attempts >= ATTEMPTS:
-        email.state = TranscriptEmail.State.FAILED
-        logger.warning("transcript email %s failed %d times; giving up: %s", email.pk, email.attempts, email.last_error)
-    else:
-        email.state = TranscriptEmail.State.QUEUED
-        email.due_at = timezone.now() + FIRST_RETRY_AFTER * 2 ** (email.attempts - 1)
-        logger.info("transcript email %s not sent (%s); trying again at %s", email.pk, email.last_error, email.due_at)
-    email.save(update_fields=["state", "attempts", "last_error", "due_at"])
+    attempts, last_error = email.attempts + 1, f"{type(error).__name__}: {error}"[:500]
+    if attempts >= ATTEMPTS:
+        logger.warning("transcript email %s failed %d times; giving up: %s", email.pk, attempts, last_error)
+        _record(email, state=TranscriptEmail.State.FAILED, attempts=attempts, last_error=last_error)
+        return
+    due_at = timezone.now() + FIRST_RETRY_AFTER * 2 ** (attempts - 1)
+    logger.info("transcript email %s not sent (%s); trying again at %s", email.pk, last_error, due_at)
+    _record(email, state=TranscriptEmail.State.QUEUED, attempts=attempts, last_error=last_error, due_at=due_at)

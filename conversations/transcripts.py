@@ -1,37 +1,73 @@
 """Transcripts of ended conversations: a PDF (WeasyPrint) and an email carrying it.
 
-The PDF renderer fetches nothing: every URL WeasyPrint asks for is refused, and attachment
-URLs are printed as links only when they are public http(s) addresses.
+The PDF renderer fetches nothing: every URL WeasyPrint asks for is refused but `data:` ones
+(the site logo is embedded as one), and attachment URLs are printed as links only when they
+are public http(s) addresses.
+
+WeasyPrint is imported on the first PDF, not when this module loads: without it (or without
+the system's Pango it loads) the server runs, and only the PDF is refused (PdfUnavailable).
 """
 
+import base64
+import functools
 import ipaddress
-from urllib.parse import urlsplit
+import logging
+import mimetypes
+import unicodedata
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
 from django.utils import timezone
-from weasyprint import HTML
-from weasyprint.urls import URLFetcher
 
-from chatserver.errors import NoCustomerEmail
+from chatserver.errors import NoCustomerEmail, PdfUnavailable
 from conversations import selectors
-from conversations.models import Conversation
+from conversations.models import Conversation, Participant
+
+logger = logging.getLogger(__name__)
+
+LOGO_TYPES = {"image/png", "image/jpeg", "image/gif", "image/svg+xml", "image/webp"}
+MAX_LOGO_BYTES = 1_000_000
 
 
 class RefusedFetch(ValueError):
     pass
 
 
-class _RefuseEveryFetch(URLFetcher):
-    """WeasyPrint's fetcher with every fetch refused; WeasyPrint logs the refusal and goes on.
+@functools.cache
+def _weasyprint():
+    """(HTML, fetcher class), or PdfUnavailable. A missing Pango shows as an OSError."""
+    try:
+        from weasyprint import HTML
+        from weasyprint.urls import URLFetcher
+    except (ImportError, OSError) as exc:
+        logger.error("Transcript PDFs are unavailable: WeasyPrint cannot be loaded (%s)", exc)
+        raise PdfUnavailable() from None
 
-    A subclass rather than a plain function: WeasyPrint 70 reads attributes of the fetcher
-    when a fetch fails, and a function made the whole render crash instead.
-    """
+    class RefuseEveryFetch(URLFetcher):
+        """WeasyPrint's fetcher with every fetch refused but data: URLs, which are in the
+        document already; WeasyPrint logs the refusal and goes on.
 
-    def fetch(self, url: str, headers: dict | None = None):
-        raise RefusedFetch(f"transcripts fetch nothing ({url[:60]})")
+        A subclass rather than a plain function: WeasyPrint 70 reads attributes of the fetcher
+        when a fetch fails, and a function made the whole render crash instead.
+        """
+
+        def fetch(self, url: str, headers: dict | None = None):
+            if url.lower().startswith("data:"):
+                return super().fetch(url, headers)
+            raise RefusedFetch(f"transcripts fetch nothing ({url[:60]})")
+
+    return HTML, RefuseEveryFetch
+
+
+def pdf_available() -> bool:
+    try:
+        _weasyprint()
+    except PdfUnavailable:
+        return False
+    return True
 
 
 PRIVATE_TOP_LEVELS = {"localhost", "local", "internal", "intranet", "corp", "home", "lan", "private", "localdomain"}
@@ -58,14 +94,90 @@ def is_public_link(url: str) -> bool:
     return len(labels) > 1 and (top.isalpha() or top.startswith("xn--")) and top not in PRIVATE_TOP_LEVELS
 
 
+def logo_data_url() -> str:
+    """CHAT_SITE_LOGO (a local file: a path, or a file: URL) as a data: URL, or "" for none.
+    Anything else is never fetched: the logo is left out and the log says why."""
+    setting = settings.CHAT_SITE_LOGO
+    if not setting:
+        return ""
+    parts = urlsplit(setting)
+    if parts.scheme.lower() == "file":
+        path = Path(unquote(parts.path))
+    elif parts.scheme and len(parts.scheme) > 1:  # "C:" is a drive, not a scheme
+        logger.warning("CHAT_SITE_LOGO must be a local file; %r is not fetched", setting[:100])
+        return ""
+    else:
+        path = Path(setting) if Path(setting).is_absolute() else settings.BASE_DIR / setting
+    kind = mimetypes.guess_type(path.name)[0]
+    if kind not in LOGO_TYPES:
+        logger.warning("CHAT_SITE_LOGO %s is not a PNG, JPEG, GIF, WebP or SVG image; left out", path)
+        return ""
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        logger.warning("CHAT_SITE_LOGO %s cannot be read (%s); left out", path, exc.strerror)
+        return ""
+    if len(data) > MAX_LOGO_BYTES:
+        logger.warning("CHAT_SITE_LOGO %s is larger than %d bytes; left out", path, MAX_LOGO_BYTES)
+        return ""
+    return f"data:{kind};base64,{base64.b64encode(data).decode()}"
+
+
+def display_name(participant: Participant, conversation: Conversation) -> str:
+    """How a person is named to the customer: an agent by its display name (the full name,
+    else the username), a customer by the name it gave, else an identifier it gave."""
+    if participant.agent_id is not None:
+        return participant.agent.display_name
+    if participant.is_customer:
+        return (
+            participant.name
+            or conversation.customer_name
+            or conversation.customer_ref_id
+            or conversation.customer_phone
+            or conversation.customer_email
+            or participant.get_role_display()
+        )
+    return participant.name or participant.get_role_display()
+
+
+def people_of(conversation: Conversation) -> tuple[list[dict], dict[str, str]]:
+    """Each person once (an agent who left and came back has several participant rows), in
+    the order they came; and the display name of every participant id."""
+    participants = conversation.participants.select_related("agent__user").order_by("added_at")
+    people: dict[tuple, dict] = {}
+    names: dict[str, str] = {}
+    for participant in participants:
+        name = display_name(participant, conversation)
+        names[participant.id] = name
+        # An agent by its profile; anyone else (or an agent whose account is gone) by role and name.
+        person = ("agent", participant.agent_id) if participant.agent_id else (participant.role, name)
+        people.setdefault(person, {"name": name, "role": participant.get_role_display()})
+    return list(people.values()), names
+
+
+def is_right_to_left(text: str) -> bool:
+    """Whether the first letter with a direction is Arabic or Hebrew (WeasyPrint has no dir="auto")."""
+    for character in text:
+        direction = unicodedata.bidirectional(character)
+        if direction in ("R", "AL"):
+            return True
+        if direction == "L":
+            return False
+    return False
+
+
 def _context(conversation: Conversation) -> dict:
     messages = selectors.customer_visible_transcript(conversation)
+    people, names = people_of(conversation)
     return {
         "conversation": conversation,
-        "participants": selectors.participants_of(conversation, present_only=False),
+        "reference": conversation.id[:8],
+        "participants": people,
         "messages": [
             {
                 "message": message,
+                "sender": names.get(message.sender_id or "", message.sender_name or message.sender_role),
+                "rtl": is_right_to_left(message.text),
                 "attachments": [
                     {
                         "name": attachment.get("name") or attachment.get("type") or "attachment",
@@ -80,12 +192,20 @@ def _context(conversation: Conversation) -> dict:
         ],
         "generated_at": timezone.now(),
         "site_name": settings.CHAT_SITE_NAME,
+        "time_zone": settings.TIME_ZONE,
     }
 
 
+def _render(template: str, context: dict) -> str:
+    # Times in the site's time zone (TIME_ZONE), whatever zone the request runs in.
+    with timezone.override(settings.TIME_ZONE):
+        return render_to_string(template, context)
+
+
 def transcript_pdf(conversation: Conversation, context: dict | None = None) -> bytes:
-    html = render_to_string("transcripts/transcript.html", context or _context(conversation))
-    return HTML(string=html, url_fetcher=_RefuseEveryFetch(), base_url="about:blank").write_pdf()
+    html_class, fetcher = _weasyprint()
+    html = _render("transcripts/transcript.html", {**(context or _context(conversation)), "logo": logo_data_url()})
+    return html_class(string=html, url_fetcher=fetcher(), base_url="about:blank").write_pdf()
 
 
 def transcript_filename(conversation: Conversation) -> str:
@@ -93,14 +213,22 @@ def transcript_filename(conversation: Conversation) -> str:
 
 
 def transcript_email(conversation: Conversation) -> EmailMultiAlternatives:
+    """The transcript in the mail's text and HTML, and as a PDF attached when this server can
+    make PDFs (without WeasyPrint the mail goes without it, and says so)."""
     if not conversation.customer_email:
         raise NoCustomerEmail()
     context = _context(conversation)
+    try:
+        pdf = transcript_pdf(conversation, context)
+    except PdfUnavailable:
+        pdf = None
+    context["pdf_attached"] = pdf is not None
     email = EmailMultiAlternatives(
-        subject=render_to_string("transcripts/email_subject.txt", context).strip(),
-        body=render_to_string("transcripts/email.txt", context),
+        subject=_render("transcripts/email_subject.txt", context).strip(),
+        body=_render("transcripts/email.txt", context),
         to=[conversation.customer_email],
     )
-    email.attach_alternative(render_to_string("transcripts/email.html", context), "text/html")
-    email.attach(transcript_filename(conversation), transcript_pdf(conversation, context), "application/pdf")
+    email.attach_alternative(_render("transcripts/email.html", context), "text/html")
+    if pdf is not None:
+        email.attach(transcript_filename(conversation), pdf, "application/pdf")
     return email

@@ -22,6 +22,9 @@ class Command(BaseCommand):
             raise CommandError("--max-chats must be at least 1")
         if password_stdin:
             password = sys.stdin.readline().rstrip("\n")
+        elif not sys.stdin.isatty():
+            # getpass would fall back to reading a pipe, or die with EOFError when there is none.
+            raise CommandError("No terminal to ask for the password: pipe it in with --password-stdin.")
         else:
             password = getpass.getpass("Password: ")
             if password != getpass.getpass("Password (again): "):
