@@ -211,6 +211,8 @@ LOGGING = {
     },
 }
 CHAT_SITE_NAME = env_str("CHAT_SITE_NAME", "Customer chat")
+# A conversation whose customer never joins is closed as abandoned after this long (0: never).
+CHAT_ABANDONED_AFTER = env_int("CHAT_ABANDONED_AFTER", 600)
 CHAT_TRANSCRIPT_EMAILS_PER_HOUR = env_int("CHAT_TRANSCRIPT_EMAILS_PER_HOUR", 3)
 CHAT_TRANSCRIPT_EMAILS_PER_ADDRESS_PER_HOUR = env_int("CHAT_TRANSCRIPT_EMAILS_PER_ADDRESS_PER_HOUR", 5)
 # A local image file (path, or file: URL) for transcript headers; the PDF renderer fetches nothing.

@@ -7,6 +7,7 @@ class ConversationsConfig(AppConfig):
 
     def ready(self) -> None:
         from chatserver import worker
-        from conversations import transcript_emails
+        from conversations import abandoned, transcript_emails
 
         worker.register(transcript_emails.JOB, transcript_emails.send_due)
+        worker.register(abandoned.JOB, abandoned.close_abandoned)

@@ -27,12 +27,14 @@ class Conversation(models.Model):
     class State(models.TextChoices):
         OPEN = "open", "Open"
         ENDED = "ended", "Ended"
+        # Started with init and never joined by its customer (CHAT_ABANDONED_AFTER).
+        ABANDONED = "abandoned", "Abandoned"
 
     id = models.CharField(primary_key=True, max_length=32, default=new_secret_id, editable=False)
     channel = models.CharField(max_length=32, db_index=True)
     subject = models.CharField(max_length=100, blank=True, db_index=True)
     language = models.CharField(max_length=16, blank=True)
-    state = models.CharField(max_length=8, choices=State.choices, default=State.OPEN, db_index=True)
+    state = models.CharField(max_length=16, choices=State.choices, default=State.OPEN, db_index=True)
     customer_first_name = models.CharField(max_length=100, blank=True)
     customer_last_name = models.CharField(max_length=100, blank=True)
     customer_email = models.EmailField(max_length=254, blank=True)
@@ -70,6 +72,11 @@ class Conversation(models.Model):
 
 
 class Participant(models.Model):
+    class LeftReason(models.TextChoices):
+        LEFT = "left", "Left"
+        REMOVED = "removed", "Transferred away"
+        ABSENT = "absent", "Away past the grace period"
+
     class Role(models.TextChoices):
         CUSTOMER = "customer", "Customer"
         AGENT = "agent", "Agent"
@@ -89,6 +96,7 @@ class Participant(models.Model):
     added_at = models.DateTimeField(auto_now_add=True)
     joined_at = models.DateTimeField(null=True, blank=True, help_text="First joinConversation.")
     left_at = models.DateTimeField(null=True, blank=True)
+    left_reason = models.CharField(max_length=16, choices=LeftReason.choices, blank=True)
 
     objects = ParticipantQuerySet.as_manager()
 

@@ -29,11 +29,18 @@ def locked_conversation(conversation_id: str) -> Conversation:
 def assign(
     conversation: Conversation, agent: AgentProfile, *, activity_type: str, except_caller: bool = False
 ) -> AssignResult:
-    """Make the agent a participant; it is what it sees of the conversation. `except_caller`:
-    the announcement skips the connection that asked (it gets conversationInfo instead)."""
-    participant = conversation.participants.create(
-        role=Participant.Role.AGENT, agent=agent, name=agent.display_name[:200], joined_at=timezone.now()
-    )
+    """Make the agent a participant; it is what it sees of the conversation. An agent who was
+    in it before comes back as the participant it was, so its earlier messages are still its
+    own and it is listed once. `except_caller`: the announcement skips the connection that
+    asked (it gets conversationInfo instead)."""
+    participant = conversation.participants.agents().filter(agent=agent).order_by("-added_at").first()
+    if participant is None:
+        participant = conversation.participants.create(
+            role=Participant.Role.AGENT, agent=agent, name=agent.display_name[:200], joined_at=timezone.now()
+        )
+    else:
+        participant.left_at, participant.left_reason, participant.name = None, "", agent.display_name[:200]
+        participant.save(update_fields=["left_at", "left_reason", "name"])
     conversation.queued_at = None
     notice = timeline.activity(conversation, activity_type, info={"participant": wire.participant_json(participant)})
     conversation.save(update_fields=["queued_at", "last_sequence"])
@@ -54,10 +61,10 @@ def agent_participant(conversation: Conversation, agent_id: int) -> Participant:
     return participant
 
 
-def remove(conversation: Conversation, participant: Participant, *, activity_type: str) -> None:
-    """Take an agent out; its queues have a free slot now."""
-    participant.left_at = timezone.now()
-    participant.save(update_fields=["left_at"])
+def remove(conversation: Conversation, participant: Participant, *, activity_type: str, reason: str) -> None:
+    """Take an agent out (reason: a Participant.LeftReason); its queues have a free slot now."""
+    participant.left_at, participant.left_reason = timezone.now(), reason
+    participant.save(update_fields=["left_at", "left_reason"])
     notice = timeline.activity(conversation, activity_type, info={"participant": wire.participant_json(participant)})
     conversation.save(update_fields=["last_sequence"])
     dispatch.emit(

@@ -37,23 +37,26 @@ def agent_load(agent: AgentProfile) -> int:
 
 
 def candidates(conversation: Conversation):
-    """Ready, connected agents of the conversation's queue with free capacity, longest idle
-    first; not those in it, nor those who declined or left it lately (CHAT_REOFFER_AFTER)."""
+    """Ready, connected agents of the conversation's queue with free capacity: first an agent
+    who had it until she was away too long (she is back), then the longest idle; not those in
+    it, nor those who declined, transferred or left it lately (CHAT_REOFFER_AFTER)."""
     lately = timezone.now() - timedelta(seconds=settings.CHAT_REOFFER_AFTER)
     declined_lately = Offer.objects.filter(
         conversation=conversation,
         state__in=[Offer.State.REJECTED, Offer.State.EXPIRED, Offer.State.WITHDRAWN],
         answered_at__gte=lately,
     ).values("agent")
-    present_or_left_lately = conversation.participants.filter(
-        Q(left_at__isnull=True) | Q(left_at__gte=lately), agent__isnull=False
+    agents_in_it = conversation.participants.agents()
+    present_or_gave_it_up = agents_in_it.filter(
+        Q(left_at__isnull=True) | Q(left_at__gte=lately) & ~Q(left_reason=Participant.LeftReason.ABSENT)
     ).values("agent")
+    had_it_until_away = agents_in_it.filter(left_reason=Participant.LeftReason.ABSENT, agent=OuterRef("pk"))
     return (
         with_load(AgentProfile.objects.connected().ready().filter(queues=conversation.queue))
         .filter(load__lt=F("max_chats"))
         .exclude(pk__in=declined_lately)
-        .exclude(pk__in=present_or_left_lately)
-        .order_by(F("idle_since").asc(nulls_first=True), "pk")
+        .exclude(pk__in=present_or_gave_it_up)
+        .order_by(Exists(had_it_until_away).desc(), F("idle_since").asc(nulls_first=True), "pk")
     )
 
 

@@ -87,7 +87,7 @@ def _release_one(participant_id: str, *, now) -> None:
         # Stale connection rows (a server process died): start the grace period now.
         AgentProfile.objects.filter(pk=participant.agent_id).update(disconnected_at=now)
         return
-    remove(conversation, participant, activity_type="participantLeft")
+    remove(conversation, participant, activity_type="participantLeft", reason=Participant.LeftReason.ABSENT)
     enqueue_if_unattended(conversation)
 
 

@@ -8,18 +8,20 @@ from chatserver import dispatch
 from chatserver.deliveries import to_agent
 from chatserver.errors import AgentNotFound, AgentUnavailable, NotAllowed, QueueNotFound
 from conversations import timeline, wire
-from conversations.models import Conversation
+from conversations.models import Conversation, Participant
 from routing import selectors
 from routing.assignment import AssignResult, agent_participant, assign, locked_conversation, remove
 from routing.models import Queue
 from routing.offers import enqueue, enqueue_if_unattended
+
+LEFT, REMOVED = Participant.LeftReason.LEFT, Participant.LeftReason.REMOVED
 
 
 @transaction.atomic
 def agent_leave(*, agent_id: int, conversation_id: str) -> None:
     conversation = locked_conversation(conversation_id)
     timeline.require_open(conversation)
-    remove(conversation, agent_participant(conversation, agent_id), activity_type="participantLeft")
+    remove(conversation, agent_participant(conversation, agent_id), activity_type="participantLeft", reason=LEFT)
     enqueue_if_unattended(conversation)
 
 
@@ -33,12 +35,12 @@ def conversation_transfer(
     leaving = agent_participant(conversation, agent_id)
     if to_agent_id is not None:
         add_agent(conversation, to_agent_id)
-        remove(conversation, leaving, activity_type="participantRemoved")
+        remove(conversation, leaving, activity_type="participantRemoved", reason=REMOVED)
         return
     queue = Queue.objects.filter(name__iexact=queue_name or "").first()
     if queue is None:
         raise QueueNotFound()
-    remove(conversation, leaving, activity_type="participantRemoved")
+    remove(conversation, leaving, activity_type="participantRemoved", reason=REMOVED)
     if selectors.needs_an_agent(conversation):
         enqueue(conversation, queue=queue)
     else:

@@ -130,3 +130,40 @@ def test_a_chat_that_waits_longer_than_its_queue_allows_ends(clock):
     assert not chat.is_open
     [ended] = [d.payload for d in swept.deliveries if d.payload.get("activityType") == "endOfConversation"]
     assert ended["info"] == {"reason": "noAgentAvailable"}
+
+
+def test_an_agent_back_from_an_absence_is_offered_her_former_chat_first_as_the_same_participant(clock):
+    alice = ready_agent("alice")
+    chat = customer_joins()
+    accepted = perform_sync(offers.offer_accept, agent_id=alice.pk, conversation_id=chat.pk).value
+    presence.agent_disconnected(sid="sid-alice")
+    clock.shift(61)
+    run_sweep()  # past the grace period: the chat goes back to the queue
+    assert not chat.participants.agents().present().exists()
+
+    clock.shift(1)
+    bob = ready_agent("bob")  # idle longer than alice will be: he would come first otherwise
+    clock.shift(1)
+    presence.agent_connected(agent_id=alice.pk, sid="sid-alice", server_id=SERVER)
+    # Bob was offered it meanwhile; he lets it go, and alice, back and ready, comes first.
+    perform_sync(offers.offer_reject, agent_id=bob.pk, conversation_id=chat.pk)
+    perform_sync(presence.agent_set_state, agent_id=alice.pk, state=AgentProfile.State.READY)
+    assert pending_offer(chat).agent == alice  # not held back by the reoffer delay
+
+    again = perform_sync(offers.offer_accept, agent_id=alice.pk, conversation_id=chat.pk).value
+    assert again.participant.pk == accepted.participant.pk  # her earlier messages are still hers
+    assert [p.agent for p in chat.participants.agents()] == [alice]  # listed once
+
+
+def test_an_agent_who_left_a_chat_herself_is_not_offered_it_again_at_once(clock):
+    alice = ready_agent("alice")
+    chat = customer_joins()
+    perform_sync(offers.offer_accept, agent_id=alice.pk, conversation_id=chat.pk)
+    from routing import transfers
+
+    perform_sync(transfers.agent_leave, agent_id=alice.pk, conversation_id=chat.pk)
+    run_sweep(alice)
+    assert pending_offer(chat) is None
+    clock.shift(61)
+    run_sweep(alice)
+    assert pending_offer(chat).agent == alice
