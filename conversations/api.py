@@ -12,6 +12,7 @@ from ninja.errors import ValidationError as NinjaValidationError
 from conversations import agent_auth, selectors, services, transcripts, wire
 from conversations.errors import ChatError, EmailNotSent, InvalidPayload, PayloadTooLarge, UnsupportedTranscriptType
 from conversations.schemas import AgentLogin, InitRequest, error_from_details
+from widget import identity
 
 logger = logging.getLogger(__name__)
 
@@ -75,10 +76,13 @@ def unexpected(request: HttpRequest, exc: Exception) -> HttpResponse:
     return chat_error(request, ChatError())
 
 
-@api.post("/customer/init", response={200: InitResponse, 400: ErrorOut, 409: ErrorOut}, tags=["customer"])
+@api.post(
+    "/customer/init", response={200: InitResponse, 400: ErrorOut, 401: ErrorOut, 409: ErrorOut}, tags=["customer"]
+)
 def customer_init(request: HttpRequest, payload: InitRequest):
     """Start a conversation for a customer; join it with the returned ids over Socket.IO."""
-    result = services.conversation_start(request=payload)
+    verified = identity.init_is_verified(origin=request.headers.get("Origin"), request=payload)
+    result = services.conversation_start(request=payload, identity_verified=verified)
     return {
         "conversationId": result.conversation.id,
         "participant": {"id": result.customer.join_key, "name": result.customer.name},

@@ -1,0 +1,74 @@
+"""Which origins may use the customer API from a browser: the server's own pages, the origins of
+CORS_ALLOWED_ORIGINS, and the active widget Sites from admin. One check serves python-socketio's
+origin check, django-cors-headers and the refusal of foreign /api/customer/* calls.
+
+The Site origins are read from the database at most once a second (an origin not yet known) or
+every FRESH_FOR seconds (one already allowed), on a thread of their own: the Socket.IO check runs
+on the event loop, where the ORM may not be called.
+"""
+
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+from django.conf import settings
+from django.db import connections
+
+FRESH_FOR = 10.0
+RECHECK_UNKNOWN_AFTER = 1.0
+
+_lock = threading.Lock()
+_known: dict = {"origins": frozenset(), "read_at": float("-inf")}
+
+
+def _read_site_origins() -> frozenset[str]:
+    from widget.models import Site
+
+    try:
+        return frozenset(Site.objects.filter(is_active=True).values_list("origin", flat=True))
+    finally:
+        connections.close_all()
+
+
+def site_origins(wanted: str) -> frozenset[str]:
+    with _lock:
+        age = time.monotonic() - _known["read_at"]
+        if age > FRESH_FOR or (wanted not in _known["origins"] and age > RECHECK_UNKNOWN_AFTER):
+            with ThreadPoolExecutor(max_workers=1) as pool:
+                _known["origins"] = pool.submit(_read_site_origins).result(timeout=10)
+            _known["read_at"] = time.monotonic()
+        return _known["origins"]
+
+
+def forget_site_origins() -> None:
+    """After a Site changed in this process: read them again on the next check."""
+    with _lock:
+        _known["read_at"] = float("-inf")
+
+
+def normalise(origin: str) -> str:
+    return origin.strip().rstrip("/").lower()
+
+
+def is_allowed(origin: str | None, *, own_origin: str) -> bool:
+    """Whether a browser page at `origin` may call the customer API of the server at `own_origin`.
+    No Origin header (not a browser, or a same-origin GET) is not refused here."""
+    if not origin:
+        return True
+    origin = normalise(origin)
+    configured = [normalise(o) for o in settings.CHAT_CORS_ALLOWED_ORIGINS]
+    if origin == normalise(own_origin) or "*" in configured or origin in configured:
+        return True
+    return origin in site_origins(origin)
+
+
+def socketio_origin_check(origin: str | None, environ: dict) -> bool:
+    """python-socketio's cors_allowed_origins callable."""
+    scheme = environ.get("wsgi.url_scheme", "http")
+    if settings.SECURE_PROXY_SSL_HEADER and environ.get("HTTP_X_FORWARDED_PROTO"):
+        scheme = environ["HTTP_X_FORWARDED_PROTO"].split(",")[0].strip()
+    return is_allowed(origin, own_origin=f"{scheme}://{environ.get('HTTP_HOST', '')}")
+
+
+def request_origin_allowed(request) -> bool:
+    return is_allowed(request.headers.get("Origin"), own_origin=f"{request.scheme}://{request.get_host()}")
