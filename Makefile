@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 8080
 HOST ?= 127.0.0.1
 
-.PHONY: run test lint format migrate admin bench clean browser
+.PHONY: run test lint format migrate admin bench clean browser node
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -43,9 +43,20 @@ browser:
 	  $$sudo apt-get update && $$sudo env DEBIAN_FRONTEND=noninteractive \
 	    apt-get install -y --no-install-recommends chromium; }
 
+# The widget's browser test runs axe-core from npm (package-lock.json), installed with npm ci.
+node: node_modules/.package-lock.json
+
+node_modules/.package-lock.json: package.json package-lock.json
+	@command -v npm >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then sudo=; else sudo=sudo; fi; \
+	  $$sudo apt-get update && $$sudo env DEBIAN_FRONTEND=noninteractive \
+	    apt-get install -y --no-install-recommends nodejs npm; }
+	npm ci --no-audit --no-fund
+	touch $@
+
 # The whole suite on the embedded defaults (SQLite, in-memory), then the end-to-end tests
 # again on PostgreSQL and Redis when they answer (see tests/backends.sh).
-test: lint browser
+test: lint browser node
 	$(BIN)/python -m pytest
 	bash tests/backends.sh $(BIN)/python -m pytest -m e2e
 

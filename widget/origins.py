@@ -2,11 +2,13 @@
 CORS_ALLOWED_ORIGINS, and the active widget Sites from admin. One check serves python-socketio's
 origin check, django-cors-headers and the refusal of foreign /api/customer/* calls.
 
-The Site origins are read from the database at most once a second (an origin not yet known) or
-every FRESH_FOR seconds (one already allowed), on a thread of their own: the Socket.IO check runs
-on the event loop, where the ORM may not be called.
+The Site origins are kept for FRESH_FOR seconds and read again from the database when an origin
+is not among them (a Site just added in admin works at once; one deactivated stops within
+FRESH_FOR seconds). They are read on a thread of their own: the Socket.IO check runs on the event
+loop, where the ORM may not be called.
 """
 
+import asyncio
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -15,7 +17,6 @@ from django.conf import settings
 from django.db import connections
 
 FRESH_FOR = 10.0
-RECHECK_UNKNOWN_AFTER = 1.0
 
 _lock = threading.Lock()
 _known: dict = {"origins": frozenset(), "read_at": float("-inf")}
@@ -24,18 +25,33 @@ _known: dict = {"origins": frozenset(), "read_at": float("-inf")}
 def _read_site_origins() -> frozenset[str]:
     from widget.models import Site
 
+    return frozenset(Site.objects.filter(is_active=True).values_list("origin", flat=True))
+
+
+def _read_on_a_thread_of_its_own() -> frozenset[str]:
     try:
-        return frozenset(Site.objects.filter(is_active=True).values_list("origin", flat=True))
+        return _read_site_origins()
     finally:
         connections.close_all()
+
+
+def _on_event_loop() -> bool:
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return False
+    return True
 
 
 def site_origins(wanted: str) -> frozenset[str]:
     with _lock:
         age = time.monotonic() - _known["read_at"]
-        if age > FRESH_FOR or (wanted not in _known["origins"] and age > RECHECK_UNKNOWN_AFTER):
-            with ThreadPoolExecutor(max_workers=1) as pool:
-                _known["origins"] = pool.submit(_read_site_origins).result(timeout=10)
+        if age > FRESH_FOR or wanted not in _known["origins"]:
+            if _on_event_loop():
+                with ThreadPoolExecutor(max_workers=1) as pool:
+                    _known["origins"] = pool.submit(_read_on_a_thread_of_its_own).result(timeout=10)
+            else:
+                _known["origins"] = _read_site_origins()
             _known["read_at"] = time.monotonic()
         return _known["origins"]
 

@@ -18,8 +18,11 @@ DOWNLOAD_CSP = "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; s
 
 
 def _script_response(request: HttpRequest, script: bundle.Script, *, max_age: int) -> HttpResponse:
-    if request.headers.get("If-None-Match") == script.etag:
-        return HttpResponseNotModified()
+    # gzip_page turns the ETag weak (W/"..."); either form names the same script.
+    if request.headers.get("If-None-Match", "").removeprefix("W/") == script.etag:
+        response = HttpResponseNotModified()
+        response["ETag"] = script.etag
+        return response
     response = HttpResponse(script.body, content_type="text/javascript; charset=utf-8")
     response["ETag"] = script.etag
     response["Cache-Control"] = f"public, max-age={max_age}"

@@ -242,7 +242,9 @@ window.ChatWidget._attach(function (ctx) {
       if (!/^https?:\/\//i.test(a.contentUrl || "")) return;
       var link = el("a", { href: a.contentUrl, target: "_blank", rel: "noopener noreferrer", "data-testid": "attachment" });
       if (a.thumbnailUrl && /^https?:\/\//i.test(a.thumbnailUrl) && /^image\//.test(a.type || "")) {
-        link.append(el("img", { src: a.thumbnailUrl, alt: t("image", { name: a.name || "" }) }));
+        var image = el("img", { src: a.thumbnailUrl, alt: t("image", { name: a.name || "" }) });
+        image.addEventListener("load", keepAtBottom);
+        link.append(image);
       } else {
         link.textContent = a.name || a.contentUrl;
         link.setAttribute("download", a.name || "");
@@ -270,6 +272,12 @@ window.ChatWidget._attach(function (ctx) {
     }
     log.insertBefore(node, later);
     body.scrollTop = body.scrollHeight;
+  }
+
+  // A thumbnail that has just loaded grows its bubble: stay at the newest message.
+  function keepAtBottom(event) {
+    var bubble = event.target.closest(".msg");
+    if (body.scrollHeight - body.scrollTop - body.clientHeight <= bubble.offsetHeight + 40) body.scrollTop = body.scrollHeight;
   }
 
   function publicShape(m) {
