@@ -2,7 +2,6 @@
 served from another origin, the real chat server, and an agent that is a python-socketio client
 or the agent desk. Screenshots go to tests/e2e/artifacts/ for a person to look at."""
 
-import io
 import os
 import re
 import shutil
