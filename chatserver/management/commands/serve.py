@@ -24,6 +24,7 @@ class Command(BaseCommand):
         from daphne.cli import CommandLineInterface
 
         self.stdout.write(f"Chat server on http://{host}:{port}/ (admin at /admin/, API docs at /api/docs)")
+        self.stdout.write(f"Try the web widget on a demo shop page: http://{host}:{port}/demo/ (agents: /agent/)")
         # X-Forwarded-For names the client only behind a proxy that sets it; otherwise anyone
         # could pick their own address (and slip past the per-address login limit).
         proxy = ["--proxy-headers"] if settings.CHAT_TRUST_PROXY_HEADERS else []
