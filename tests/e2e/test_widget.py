@@ -2,6 +2,7 @@
 served from another origin, the real chat server, and an agent that is a python-socketio client
 or the agent desk. Screenshots go to tests/e2e/artifacts/ for a person to look at."""
 
+import asyncio
 import os
 import re
 import shutil
@@ -19,7 +20,7 @@ from playwright.async_api import async_playwright, expect
 
 from conversations.agents import agent_create
 from conversations.models import Conversation, Message
-from tests.conftest import free_port
+from tests.conftest import free_port, start_server, stop_server
 from tests.e2e.conftest import PASSWORD
 from widget import identity
 from widget.models import Site
@@ -423,8 +424,19 @@ async def test_arabic_on_a_phone_is_right_to_left_full_screen_and_accessible(new
     await expect(panel).to_be_hidden()
     assert await page.evaluate("document.documentElement.style.overflow") == ""
 
+    # The rest of the JS API.
+    await page.evaluate("ChatWidget.toggle()")
+    await expect(panel).to_be_visible()
+    await page.evaluate("ChatWidget.close()")
+    await expect(panel).to_be_hidden()
+    opened = len(await events(page, "open"))
+    await page.evaluate("ChatWidget.off('open'); ChatWidget.open()")
+    await expect(panel).to_be_visible()
+    assert len(await events(page, "open")) == opened
+
 
 async def test_a_page_of_a_site_that_is_not_allowed_cannot_use_the_chat(new_page, server, shop, stranger):
+    assert f"{server.url}/demo/" in server.log()  # `serve` tells a new user where to try the widget
     await allow(shop.origin)
     stranger.pages["/elsewhere"] = host_page(server.url)
     page = await new_page()
@@ -505,3 +517,73 @@ async def test_the_desk_and_a_known_visitor_see_each_others_reads_and_attachment
         Message.objects.filter(activity_type="read").values_list("sender_role", "info").order_by("sequence")
     )
     assert [role for role, _ in reads] == ["agent", "customer", "customer"]
+
+
+async def test_a_server_restart_and_a_lost_ack_lose_nothing_and_store_nothing_twice(new_page, server, shop, sign_in):
+    await allow(shop.origin)
+    shop.pages["/restart"] = host_page(server.url)
+    alice = await sign_in("alice", queues=("billing",))
+    assert (await alice.emit("agentState", {"state": "ready"}))["ok"]
+    page = await new_page()
+    await page.goto(shop.url("/restart"))
+    await page.get_by_test_id("launcher").click()
+    await page.get_by_label("Your name").fill("Kashif")
+    await page.get_by_label("Phone").fill("+49 30 1234567")
+    await page.get_by_test_id("start").click()
+    offer = await alice.wait_for("conversationOffered")
+    alice.takes(await alice.emit("acceptConversation", {"conversationId": offer["conversation"]["id"]}))
+    log = page.get_by_test_id("log")
+    composer = page.get_by_test_id("composer")
+    await composer.fill("Before the restart")
+    await composer.press("Enter")
+    await alice.wait_for_text("Before the restart")
+
+    await asyncio.to_thread(stop_server, server)
+    await expect(page.get_by_test_id("connection")).to_have_text("Reconnecting…")
+    await composer.fill("While the server was down")
+    await composer.press("Enter")
+    pending = log.locator('[data-testid="message"][data-role="me"]').last
+    await expect(pending.get_by_test_id("tick")).to_have_text("Sending…")
+    restarted = await asyncio.to_thread(start_server, env=server.env, log_path=server.log_path, port=server.port)
+    server.process = restarted.process
+    alice_again = await alice.another_connection()  # the agent's desk reconnects too
+    try:
+        await alice_again.wait_for("messageArrived", lambda m: m.get("text") == "While the server was down")
+        await expect(pending.get_by_test_id("tick")).to_have_text("Sent")
+        assert (await alice_again.say("Back again"))["ok"]
+        await expect(log.get_by_text("Back again")).to_have_count(1)
+
+        # The ack of a stored message is lost (the page goes away first): after a reload the
+        # widget sends it again with the same requestId, and the server stores it once.
+        request_id = await page.evaluate(
+            """(key) => {
+              const state = JSON.parse(localStorage.getItem(key));
+              const m = state.messages.find((x) => x.text === "Before the restart");
+              state.pending.push({requestId: m.requestId, text: m.text, attachments: [], timestamp: m.timestamp});
+              delete m.id; delete m.sequence; m.pending = true;
+              localStorage.setItem(key, JSON.stringify(state));
+              return m.requestId;
+            }""",
+            f"chatwidget:{server.url}",
+        )
+        frames = []
+        page.on("websocket", lambda ws: ws.on("framesent", lambda frame: frames.append(frame)))
+        await page.reload()
+        await page.get_by_test_id("launcher").click()
+        await expect(log.locator('[data-testid="message"] .text')).to_have_text(
+            ["Before the restart", "While the server was down", "Back again"]
+        )
+        await expect(log.locator('[data-testid="message"][data-role="me"]').get_by_test_id("tick")).to_have_text(
+            ["Sent", "Sent"]
+        )
+        resent = [f for f in frames if request_id in str(f) and "sendMessage" in str(f)]
+        assert len(resent) == 1  # sent again, with the same requestId; the server answered it as a duplicate
+        counts = await sync_to_async(
+            lambda: [
+                Message.objects.filter(text=t).count() for t in ("Before the restart", "While the server was down")
+            ]
+        )()
+        assert counts == [1, 1]
+        assert alice_again.texts().count("Before the restart") == 0  # nothing delivered twice
+    finally:
+        await alice_again.disconnect()
