@@ -37,7 +37,9 @@ def _read(name: str) -> str:
 @cache
 def loader() -> Script:
     panel_version = panel().etag.strip('"')
-    return _script(_read("loader.js").replace("__PANEL_VERSION__", panel_version))
+    labels = json.dumps({code: texts["openChat"] for code, texts in catalogue().items()}, ensure_ascii=False)
+    text = _read("loader.js").replace("__PANEL_VERSION__", panel_version).replace("__LAUNCHER_TEXT__", labels)
+    return _script(text)
 
 
 @cache

@@ -368,7 +368,9 @@
       const link = el("a", "attachment", attachment.name || attachment.contentUrl);
       link.dataset.testid = "attachment";
       if (/^https?:/i.test(attachment.contentUrl)) link.href = attachment.contentUrl;
-      if (/^image\//.test(attachment.type || "") && /^https?:/i.test(attachment.thumbnailUrl || "")) {
+      // Inline only from this server's own file store: an image from elsewhere would tell its host who looked.
+      const ours = (attachment.thumbnailUrl || "").startsWith(`${location.origin}/widget/files/`);
+      if (/^image\//.test(attachment.type || "") && ours) {
         const image = el("img", "thumbnail");
         image.src = attachment.thumbnailUrl;
         image.alt = `Image ${attachment.name || ""}`;

@@ -29,7 +29,7 @@
     user: null,
   };
 
-  var LAUNCHER_TEXT = { en: "Open chat", de: "Chat öffnen", ar: "افتح المحادثة" };
+  var LAUNCHER_TEXT = __LAUNCHER_TEXT__; // the catalogue's "openChat" in each language
 
   // Text on the brand colour: white or near-black, whichever has the higher WCAG contrast.
   function luminance(hex) {
@@ -55,13 +55,14 @@
     "border-radius:50%;background:" + config.color + ";color:" + config.onColor + ";cursor:pointer;display:flex;" +
     "align-items:center;justify-content:center;box-shadow:0 4px 14px rgba(0,0,0,.3);z-index:2147483000}" +
     ".launcher:focus-visible{outline:3px solid #111;outline-offset:3px;box-shadow:0 0 0 6px #fff}" +
-    ".launcher svg{width:28px;height:28px;fill:currentColor}" +
+    ".launcher svg{width:28px;height:28px;fill:currentColor}.launcher .x,.launcher.open .bubble{display:none}.launcher.open .x{display:block}" +
     ".badge{all:initial;position:absolute;top:-4px;" + (side === "left" ? "right" : "left") + ":-4px;min-width:22px;height:22px;" +
     "padding:0 6px;box-sizing:border-box;border-radius:11px;background:#b00020;color:#fff;font:700 12px/22px system-ui,sans-serif;" +
     "text-align:center}.badge[hidden]{display:none}" +
     "</style>" +
     '<button class="launcher" type="button" part="launcher" data-testid="launcher" aria-expanded="false">' +
-    '<svg viewBox="0 0 24 24" aria-hidden="true"><path d="M4 3h16a2 2 0 0 1 2 2v11a2 2 0 0 1-2 2H9l-5 4v-4H4a2 2 0 0 1-2-2V5a2 2 0 0 1 2-2z"/></svg>' +
+    '<svg class="bubble" viewBox="0 0 24 24" aria-hidden="true"><path d="M4 3h16a2 2 0 0 1 2 2v11a2 2 0 0 1-2 2H9l-5 4v-4H4a2 2 0 0 1-2-2V5a2 2 0 0 1 2-2z"/></svg>' +
+    '<svg class="x" viewBox="0 0 24 24" aria-hidden="true"><path d="M6.4 5 12 10.6 17.6 5 19 6.4 13.4 12l5.6 5.6-1.4 1.4-5.6-5.6L6.4 19 5 17.6l5.6-5.6L5 6.4z"/></svg>' +
     '<span class="badge" data-testid="badge" hidden></span></button>';
   var launcher = root.querySelector(".launcher");
   var badge = root.querySelector(".badge");

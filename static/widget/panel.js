@@ -166,7 +166,14 @@ window.ChatWidget._attach(function (ctx) {
     textarea.setAttribute("aria-label", t("message"));
     textarea.placeholder = t("messagePlaceholder");
     sendButton.setAttribute("aria-label", t("send"));
-    ctx.launcher.setAttribute("aria-label", config.title || t("openChat"));
+    labelLauncher();
+  }
+
+  function labelLauncher() {
+    var label = isOpen ? t("closeChat") : config.title || t("openChat");
+    if (state.unread) label += " (" + t("unread", { count: state.unread }) + ")";
+    ctx.launcher.setAttribute("aria-label", label);
+    ctx.launcher.classList.toggle("open", isOpen);
   }
 
   function layout() {
@@ -209,6 +216,7 @@ window.ChatWidget._attach(function (ctx) {
       case "participantLeft": return t("left", { name: who });
       case "endOfConversation":
         var by = m.info && m.info.endedBy;
+        if (m.info && m.info.reason === "noAgentAvailable") return t("endedNoAgent");
         return by && by.role !== "customer" && by.name ? t("endedBy", { name: by.name }) : t("ended");
     }
     return "";
@@ -241,7 +249,7 @@ window.ChatWidget._attach(function (ctx) {
     (m.attachments || []).forEach(function (a) {
       if (!/^https?:\/\//i.test(a.contentUrl || "")) return;
       var link = el("a", { href: a.contentUrl, target: "_blank", rel: "noopener noreferrer", "data-testid": "attachment" });
-      if (a.thumbnailUrl && /^https?:\/\//i.test(a.thumbnailUrl) && /^image\//.test(a.type || "")) {
+      if (a.thumbnailUrl && a.thumbnailUrl.indexOf(server + "/widget/files/") === 0 && /^image\//.test(a.type || "")) {
         var image = el("img", { src: a.thumbnailUrl, alt: t("image", { name: a.name || "" }) });
         image.addEventListener("load", keepAtBottom);
         link.append(image);
@@ -384,7 +392,7 @@ window.ChatWidget._attach(function (ctx) {
     state.unread = count;
     ctx.badge.textContent = count > 99 ? "99+" : String(count);
     ctx.badge.hidden = !count;
-    ctx.launcher.setAttribute("aria-label", (config.title || t("openChat")) + (count ? " (" + t("unread", { count: count }) + ")" : ""));
+    labelLauncher();
     clearInterval(flashTimer);
     flashTimer = null;
     if (baseTitle !== null) document.title = baseTitle;
@@ -798,6 +806,8 @@ window.ChatWidget._attach(function (ctx) {
   var phone = window.matchMedia("(max-width: 480px)");
   function fitScreen() {
     lockPage(isOpen && phone.matches);
+    if (phone.matches) panel.setAttribute("aria-modal", "true");
+    else panel.removeAttribute("aria-modal");
     ctx.launcher.style.display = isOpen && phone.matches ? "none" : "";
   }
   if (phone.addEventListener) phone.addEventListener("change", fitScreen);
@@ -816,6 +826,7 @@ window.ChatWidget._attach(function (ctx) {
       isOpen = true;
       panel.hidden = false;
       ctx.launcher.setAttribute("aria-expanded", "true");
+      labelLauncher();
       fitScreen();
       layout();
       begin();
@@ -831,6 +842,7 @@ window.ChatWidget._attach(function (ctx) {
     isOpen = false;
     panel.hidden = true;
     ctx.launcher.setAttribute("aria-expanded", "false");
+    labelLauncher();
     fitScreen();
     ctx.launcher.focus();
     emit("close", {});
@@ -840,6 +852,21 @@ window.ChatWidget._attach(function (ctx) {
     if (event.key === "Escape") {
       event.stopPropagation();
       close();
+    }
+    if (event.key === "Tab" && phone.matches) {
+      var stops = Array.prototype.filter.call(panel.querySelectorAll("button, a[href], input, select, textarea"), function (node) {
+        return !node.disabled && node.tabIndex >= 0 && node.getClientRects().length;
+      });
+      var first = stops[0];
+      var last = stops[stops.length - 1];
+      var here = root.activeElement;
+      if (event.shiftKey && here === first) {
+        event.preventDefault();
+        last.focus();
+      } else if (!event.shiftKey && here === last) {
+        event.preventDefault();
+        first.focus();
+      }
     }
   });
 

@@ -19,7 +19,7 @@ from PIL import Image
 from playwright.async_api import async_playwright, expect
 
 from conversations.agents import agent_create
-from conversations.models import Conversation, Message
+from conversations.models import Conversation, Message, Queue
 from tests.conftest import free_port, start_server, stop_server
 from tests.e2e.conftest import PASSWORD
 from widget import identity
@@ -211,6 +211,8 @@ async def test_a_visitor_on_another_site_chats_with_an_agent_through_the_widget(
     await launcher.click()
     form = page.get_by_test_id("prechat")
     await expect(form).to_be_visible()
+    await expect(launcher).to_have_attribute("aria-label", "Close chat")
+    await expect(launcher).to_have_attribute("aria-expanded", "true")
     await expect(page.get_by_test_id("field-name")).to_be_focused()
     assert len(panel_requests) == 1
     await page.get_by_test_id("start").click()
@@ -328,6 +330,11 @@ async def test_a_visitor_on_another_site_chats_with_an_agent_through_the_widget(
         full = await http.get(attachment["contentUrl"])
     assert full.status_code == 200 and full.headers["content-type"] == "image/png"
     assert full.headers["x-content-type-options"] == "nosniff"
+    # An image hosted elsewhere is a link, never loaded: it would tell its host who looked.
+    elsewhere = {"type": "image/png", "name": "pixel.png", "contentUrl": "https://tracker.example/p.png"}
+    assert (await alice.say("", attachments=[{**elsewhere, "thumbnailUrl": "https://tracker.example/t.png"}]))["ok"]
+    await expect(log.get_by_role("link", name="pixel.png")).to_have_attribute("href", "https://tracker.example/p.png")
+    await expect(log.locator("img")).to_have_count(1)
 
     # The host's stylesheet reached neither in nor out.
     panel_width = await page.get_by_test_id("panel").evaluate("(el) => el.getBoundingClientRect().width")
@@ -587,3 +594,24 @@ async def test_a_server_restart_and_a_lost_ack_lose_nothing_and_store_nothing_tw
         assert alice_again.texts().count("Before the restart") == 0  # nothing delivered twice
     finally:
         await alice_again.disconnect()
+
+
+async def test_a_chat_that_waited_too_long_for_an_agent_ends_and_says_why(new_page, server, shop):
+    await allow(shop.origin)
+    await sync_to_async(Queue.objects.create)(name="night", max_wait_seconds=1)
+    shop.pages["/night"] = host_page(server.url, subject="night")
+    page = await new_page()
+    await page.goto(shop.url("/night"))
+    await page.get_by_test_id("launcher").click()
+    await page.get_by_label("Your name").fill("Kashif")
+    await page.get_by_label("Email").fill("kashif@example.com")
+    await page.get_by_test_id("start").click()
+    activities = page.get_by_test_id("log").get_by_test_id("activity")
+    await expect(activities.last).to_have_text(
+        "No agent became available, so the chat has ended. Please try again later.", timeout=10_000
+    )
+    await expect(page.get_by_test_id("ended")).to_be_visible()
+    await expect(page.get_by_test_id("composer")).to_be_hidden()
+    assert [e["conversationId"] for e in await events(page, "conversationEnded")] == [
+        (await sync_to_async(Conversation.objects.get)()).id
+    ]
