@@ -2,10 +2,12 @@
 CORS_ALLOWED_ORIGINS, and the active widget Sites from admin. One check serves python-socketio's
 origin check, django-cors-headers and the refusal of foreign /api/customer/* calls.
 
-The Site origins are kept for FRESH_FOR seconds and read again from the database when an origin
-is not among them (a Site just added in admin works at once; one deactivated stops within
-FRESH_FOR seconds). They are read on a thread of their own: the Socket.IO check runs on the event
-loop, where the ORM may not be called.
+The Site origins are kept for FRESH_FOR seconds, and read again from the database when an origin
+is not among them: a Site just added works at once, one deactivated stops within FRESH_FOR
+seconds. The Socket.IO check runs on the event loop, where the ORM may not be called: there the
+read runs on a thread of its own, and at most once per LOOP_RECHECK_AFTER seconds, so that
+handshakes from refused origins cannot keep the loop waiting on the database. (A widget always
+calls /api/customer/* over HTTP, which rereads from a worker thread, before it opens its socket.)
 """
 
 import asyncio
@@ -17,9 +19,10 @@ from django.conf import settings
 from django.db import connections
 
 FRESH_FOR = 10.0
+LOOP_RECHECK_AFTER = 0.5
 
 _lock = threading.Lock()
-_known: dict = {"origins": frozenset(), "read_at": float("-inf")}
+_known: dict = {"origins": frozenset(), "read_at": float("-inf"), "loop_read_at": float("-inf")}
 
 
 def _read_site_origins() -> frozenset[str]:
@@ -44,22 +47,30 @@ def _on_event_loop() -> bool:
 
 
 def site_origins(wanted: str) -> frozenset[str]:
+    now = time.monotonic()
     with _lock:
-        age = time.monotonic() - _known["read_at"]
-        if age > FRESH_FOR or wanted not in _known["origins"]:
-            if _on_event_loop():
-                with ThreadPoolExecutor(max_workers=1) as pool:
-                    _known["origins"] = pool.submit(_read_on_a_thread_of_its_own).result(timeout=10)
-            else:
-                _known["origins"] = _read_site_origins()
-            _known["read_at"] = time.monotonic()
-        return _known["origins"]
+        known, read_at, loop_read_at = _known["origins"], _known["read_at"], _known["loop_read_at"]
+    stale = now - read_at > FRESH_FOR
+    if wanted in known and not stale:
+        return known
+    if _on_event_loop():
+        if not stale and now - loop_read_at < LOOP_RECHECK_AFTER:
+            return known
+        with _lock:
+            _known["loop_read_at"] = now
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            origins = pool.submit(_read_on_a_thread_of_its_own).result(timeout=10)
+    else:
+        origins = _read_site_origins()
+    with _lock:
+        _known["origins"], _known["read_at"] = origins, time.monotonic()
+    return origins
 
 
 def forget_site_origins() -> None:
     """After a Site changed in this process: read them again on the next check."""
     with _lock:
-        _known["read_at"] = float("-inf")
+        _known["read_at"] = _known["loop_read_at"] = float("-inf")
 
 
 def normalise(origin: str) -> str:

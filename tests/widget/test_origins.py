@@ -1,5 +1,7 @@
 """Which pages may use the customer API: the server's own, CORS_ALLOWED_ORIGINS, the widget sites."""
 
+import asyncio
+
 import pytest
 
 from widget import origins
@@ -69,3 +71,22 @@ def test_the_queue_list_names_each_queue_and_the_attachment_limits(client):
     ]
     assert body["attachments"]["maxBytes"] == 10_000_000
     assert "image/png" in body["attachments"]["types"]
+
+
+def test_on_the_event_loop_handshakes_from_refused_origins_do_not_each_read_the_database(monkeypatch):
+    reads = []
+
+    def read():
+        reads.append(1)
+        return frozenset({"https://shop.example.com"})
+
+    monkeypatch.setattr(origins, "_read_on_a_thread_of_its_own", read)
+    environ = {"wsgi.url_scheme": "http", "HTTP_HOST": "chat.example.com"}
+
+    async def handshakes():
+        refused = [origins.socketio_origin_check(f"https://evil{i}.example", environ) for i in range(50)]
+        return refused, origins.socketio_origin_check("https://shop.example.com", environ)
+
+    refused, allowed = asyncio.run(handshakes())
+    assert not any(refused) and allowed
+    assert len(reads) == 1
