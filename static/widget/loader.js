@@ -74,7 +74,10 @@
 
   var handlers = {};
   var ready = false;
+  // The messages shown so far: a handler added after the panel showed the history gets them too.
+  var shownMessages = [];
   function emit(event, detail) {
+    if (event === "message") shownMessages.push(detail);
     (handlers[event] || []).slice().forEach(function (handler) {
       try {
         handler(detail);
@@ -131,6 +134,7 @@
     on: function (event, handler) {
       (handlers[event] = handlers[event] || []).push(handler);
       if (event === "ready" && ready) setTimeout(function () { handler({}); });
+      if (event === "message") shownMessages.slice().forEach(function (detail) { handler(detail); });
       return api;
     },
     off: function (event, handler) {

@@ -285,6 +285,11 @@ async def test_a_visitor_on_another_site_chats_with_an_agent_through_the_widget(
     assert [e["text"] for e in shown if e["type"] == "ChatMessage"] == texts
     assert len({e["id"] for e in shown}) == len(shown)
     assert [e["role"] for e in shown if e["type"] == "ChatMessage"] == ["customer", "agent", "agent"]
+    late = await page.evaluate(
+        "() => { const got = []; ChatWidget.on('message', (m) => m.type === 'ChatMessage' && got.push(m.text));"
+        " return got; }"
+    )
+    assert late == texts  # a handler added after the history was shown still gets it
 
     # A second tab of the same visitor: the same conversation, and what it sends shows in both.
     second = await new_page(context=page.context)
@@ -346,6 +351,7 @@ async def test_a_visitor_on_another_site_chats_with_an_agent_through_the_widget(
     host_button = await page.locator("#host-button").evaluate("(el) => getComputedStyle(el).backgroundColor")
     assert host_button == "rgb(255, 255, 0)"
     await screenshot(page, "widget-mid-chat-with-image.png")
+    assert await run_axe(page) == []
 
     # The visitor ends the chat (the button asks first), then gets the transcript.
     end = page.get_by_test_id("end")
@@ -409,6 +415,7 @@ async def test_arabic_on_a_phone_is_right_to_left_full_screen_and_accessible(new
         "hidden",
     ]
     assert await run_axe(page) == []
+    await screenshot(page, "widget-phone-form-arabic.png")
 
     await page.get_by_label("اسمك").fill("كاشف")
     await page.get_by_label("الهاتف").fill("+966 55 123 4567")
