@@ -21,9 +21,9 @@ window.ChatWidget._attach(function (ctx) {
       ended: false, agentRead: 0, readSent: 0, unread: 0, language: config.language, startRequestId: null,
     };
   }
-  function loadState() {
+  function loadState(text) {
     try {
-      var saved = JSON.parse(localStorage.getItem(config.storeKey) || "null");
+      var saved = JSON.parse((text === undefined ? localStorage.getItem(config.storeKey) : text) || "null");
       if (saved && typeof saved === "object") {
         var state = fresh();
         for (var k in state) if (k in saved) state[k] = saved[k];
@@ -351,6 +351,9 @@ window.ChatWidget._attach(function (ctx) {
     var own = m.requestId && shown["r:" + m.requestId];
     if (own && m.from && m.from.id === state.me) return acked(m.requestId, m);
     if (m.type === "ActivityMessage" && SHOWN_ACTIVITIES.indexOf(m.activityType) < 0) return save();
+    if (m.requestId && m.from && m.from.id === state.me) {
+      state.pending = state.pending.filter(function (p) { return p.requestId !== m.requestId; });
+    }
     keep(m);
     show(m, m.id);
     if (m.type === "ChatMessage" && typing.dataset.from === m.from.id) hideTyping();
@@ -767,7 +770,7 @@ window.ChatWidget._attach(function (ctx) {
   // A second tab of the same site writes the same key: take what it learned.
   window.addEventListener("storage", function (event) {
     if (event.key !== config.storeKey) return;
-    var theirs = loadState();
+    var theirs = loadState(event.newValue); // what the other tab wrote, whatever was written since
     if (theirs.conversationId !== state.conversationId) {
       if (socket) socket.disconnect();
       socket = null;
@@ -780,6 +783,18 @@ window.ChatWidget._attach(function (ctx) {
     }
     theirs.messages.forEach(function (m) {
       if (m.id && !shown[m.id]) accept(m, false);
+    });
+    // The other tab's unsent messages are this tab's to send too (the server stores a requestId
+    // once): that tab may be closed before the network is back.
+    theirs.pending.forEach(function (p) {
+      if (shown["r:" + p.requestId] || state.messages.some(function (m) { return m.requestId === p.requestId; })) return;
+      var m = theirs.messages.filter(function (x) { return x.requestId === p.requestId && !x.id; })[0];
+      if (!m) return;
+      state.pending.push(p);
+      state.messages.push(m);
+      show(m, "r:" + p.requestId);
+      transmit(p);
+      save();
     });
     if (theirs.agentRead > state.agentRead) {
       state.agentRead = theirs.agentRead;

@@ -300,7 +300,18 @@ async def test_a_visitor_on_another_site_chats_with_an_agent_through_the_widget(
     await second.get_by_test_id("composer").press("Enter")
     await alice.wait_for_text("Sent from my other tab")
     await expect(log.locator('[data-testid="message"] .text')).to_have_text([*texts, "Sent from my other tab"])
+    # Written in the other tab while offline, and that tab closed before the network came back:
+    # this tab sends it.
+    await page.context.set_offline(True)
+    await second.get_by_test_id("composer").fill("Written in a tab closed while offline")
+    await second.get_by_test_id("composer").press("Enter")
+    orphan = log.locator('[data-testid="message"][data-role="me"]').filter(has_text="closed while offline")
+    await expect(orphan.get_by_test_id("tick")).to_have_text("Sending…")
     await second.close()
+    await page.context.set_offline(False)
+    await alice.wait_for_text("Written in a tab closed while offline")
+    await expect(orphan.get_by_test_id("tick")).to_have_text("Sent")
+    assert alice.texts().count("Written in a tab closed while offline") == 1
 
     # Offline while the agent writes and the visitor sends: after it, everything once.
     await page.context.set_offline(True)
