@@ -102,6 +102,7 @@ window.ChatWidget._attach(function (ctx) {
     var caption = el("span");
     var input = el(type === "select" ? "select" : "input", { name: name, "data-testid": "field-" + name });
     if (type !== "select") input.type = type;
+    if (type === "email" || type === "tel") input.dir = "ltr"; // addresses and numbers read left to right in any script
     if (autocomplete) input.autocomplete = autocomplete;
     label.append(caption, input);
     form.append(label);
