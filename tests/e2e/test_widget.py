@@ -55,7 +55,9 @@ chat-widget { display: none !important; opacity: 0 !important; }
 """
 
 
-def host_page(server_url: str, *, language: str = "en", subject: str = "billing", user: str = "") -> str:
+def host_page(
+    server_url: str, *, language: str = "en", subject: str = "billing", user: str = "", sound: str = ""
+) -> str:
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>Fern shop</title>
@@ -66,7 +68,7 @@ def host_page(server_url: str, *, language: str = "en", subject: str = "billing"
 <button class="primary" id="host-button">Buy now</button>
 <p style="height: 3000px">A long page.</p>
 <script src="{server_url}/widget.js" data-subject="{subject}" data-language="{language}" data-color="#1f5fbf"
-        data-title="Fern support" async></script>
+        data-title="Fern support" data-sound="{sound}" async></script>
 <script>
   addEventListener("load", () => {{
     window.__events = [];
@@ -151,6 +153,13 @@ async def new_page(browser):
     assert not errors, errors
 
 
+# Counts the widget's beeps: each is one AudioContext.
+BEEP_COUNTER = (
+    "window.__beeps = 0; const Real = window.AudioContext;"
+    " window.AudioContext = function () { window.__beeps += 1; return new Real(); };"
+)
+
+
 async def allow(origin: str, **fields) -> Site:
     return await sync_to_async(Site.objects.create)(name="Fern shop", origin=origin, **fields)
 
@@ -194,6 +203,7 @@ async def test_a_visitor_on_another_site_chats_with_an_agent_through_the_widget(
     page = await new_page()
     panel_requests = []
     page.on("request", lambda r: "/widget/panel.js" in r.url and panel_requests.append(r.url))
+    await page.add_init_script(BEEP_COUNTER)
     await page.goto(shop.url("/shop"))
     launcher = page.get_by_test_id("launcher")
     await expect(launcher).to_be_visible()
@@ -271,6 +281,7 @@ async def test_a_visitor_on_another_site_chats_with_an_agent_through_the_widget(
     await expect(page.get_by_test_id("badge")).to_have_text("1")
     await page.wait_for_function("document.title.startsWith('(1) New message')")
     assert [e["count"] for e in await events(page, "unread")][-1] == 1
+    assert await page.evaluate("window.__beeps") == 0  # no data-sound: silent
     await page.keyboard.press("Enter")  # the launcher has the focus
     await expect(page.get_by_test_id("badge")).to_be_hidden()
     await page.wait_for_function("document.title === 'Fern shop'")
@@ -494,7 +505,7 @@ async def test_the_desk_and_a_known_visitor_see_each_others_reads_and_attachment
         signed = identity.identity_hash(identity.site_secret(site), "cust-42")
     user = {"firstName": "Ada", "lastName": "Lovelace", "email": "ada@example.com", "refId": "cust-42"}
     user_js = f"ChatWidget.setUser({{...{user!r}, identityHash: {signed!r}}});"
-    shop.pages["/known"] = host_page(server.url, user=user_js)
+    shop.pages["/known"] = host_page(server.url, user=user_js, sound="on")
     await sync_to_async(agent_create)(username="alice", password=PASSWORD, queues=["billing"], name="Alice Smith")
 
     desk = await new_page(width=1100, height=700)
@@ -507,6 +518,7 @@ async def test_the_desk_and_a_known_visitor_see_each_others_reads_and_attachment
     await expect(desk.get_by_test_id("ready-toggle")).to_have_attribute("data-state", "ready")
 
     visitor = await new_page()
+    await visitor.add_init_script(BEEP_COUNTER)
     await visitor.goto(shop.url("/known"))
     await visitor.wait_for_function("window.__events && __events.some((e) => e.event === 'ready')")
     await visitor.evaluate("ChatWidget.sendMessage('Hello, I signed in on your shop')")  # no form: known
@@ -526,6 +538,8 @@ async def test_the_desk_and_a_known_visitor_see_each_others_reads_and_attachment
     await chat.get_by_test_id("composer").press("Enter")
     await expect(log.locator('[data-role="agent"] .text')).to_have_text(["Hello Ada, how can I help?"])
     await expect(chat.get_by_test_id("read-marker")).to_have_count(0)  # the panel is still closed
+    await expect(visitor.get_by_test_id("badge")).to_have_text("1")
+    assert await visitor.evaluate("window.__beeps") == 1  # data-sound="on"
     await visitor.get_by_test_id("launcher").click()
     await expect(chat.get_by_test_id("read-marker")).to_have_count(1)
     await expect(chat.locator(".message.mine").get_by_test_id("read-marker")).to_have_text("Read")
