@@ -125,7 +125,7 @@ class InitRequest(WireModel):
     comment: Annotated[str, StringConstraints(max_length=2000)] = ""
     request_id: Annotated[str, StringConstraints(max_length=64)] | None = None
     timestamp: Moment = None
-    identity_hash: Annotated[str, StringConstraints(max_length=128)] = ""
+    identity_hash: Annotated[str, StringConstraints(max_length=128, pattern=r"^[0-9a-fA-F]*$")] = ""
 
     @model_validator(mode="before")
     @classmethod

@@ -81,3 +81,10 @@ def test_the_secret_is_not_stored_and_changes_with_its_salt(site):
     assert secret not in {str(value) for value in stored.values()}
     site.secret_salt = "another"
     assert identity.site_secret(site) != secret
+
+
+def test_a_hash_that_is_not_hex_is_an_invalid_payload(client, site):
+    response = init(client, identityHash="é" * 64)
+    assert response.status_code == 400
+    assert "identityHash" in response.json()["error"]["fields"]
+    assert Conversation.objects.count() == 0
