@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 8080
 HOST ?= 127.0.0.1
 
-.PHONY: run test lint format migrate admin bench clean browser system system-test
+.PHONY: run test lint format migrate admin bench clean browser system system-test node
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -30,10 +30,6 @@ system: $(VENV)/.installed
 system-test: $(VENV)/.installed
 	@bash tools/system-packages.sh $(BIN)/python test
 
-# The AsyncAPI document is checked against the official JSON Schema (npm @asyncapi/specs).
-node_modules/.package-lock.json: package.json package-lock.json
-	npm ci --no-audit --no-fund --loglevel=error
-
 run: system migrate
 	PORT=$(PORT) HOST=$(HOST) $(BIN)/python manage.py serve
 
@@ -55,9 +51,21 @@ browser:
 	  $$sudo apt-get update && $$sudo env DEBIAN_FRONTEND=noninteractive \
 	    apt-get install -y --no-install-recommends chromium; }
 
+# From npm (package-lock.json), installed with npm ci: axe-core for the widget's browser test,
+# and the official JSON Schema the AsyncAPI document is checked against (@asyncapi/specs).
+node: node_modules/.package-lock.json
+
+node_modules/.package-lock.json: package.json package-lock.json
+	@command -v npm >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then sudo=; else sudo=sudo; fi; \
+	  $$sudo apt-get update && $$sudo env DEBIAN_FRONTEND=noninteractive \
+	    apt-get install -y --no-install-recommends nodejs npm; }
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
 # The whole suite on the embedded defaults (SQLite, in-memory), then the end-to-end tests
 # again on PostgreSQL and Redis when they answer (see tests/backends.sh).
-test: lint browser system-test node_modules/.package-lock.json
+test: lint browser system-test node
 	$(BIN)/python -m pytest
 	bash tests/backends.sh $(BIN)/python -m pytest -m e2e
 

@@ -72,8 +72,10 @@ def unexpected(request: HttpRequest, exc: Exception) -> HttpResponse:
 def _mount() -> None:
     from agents.api import router as agent_router
     from conversations.api import router as customer_router
+    from widget.api import router as widget_router
 
     api.add_router("/customer", customer_router)
+    api.add_router("/customer", widget_router)
     api.add_router("/agent", agent_router)
 
 

@@ -29,9 +29,11 @@ def _client_manager() -> socketio.AsyncManager:
     return socketio.AsyncManager()
 
 
-def _cors_origins() -> list[str] | str:
+def _cors_origins():
     origins = settings.CHAT_CORS_ALLOWED_ORIGINS
-    return "*" if origins == ["*"] else origins
+    from widget.origins import socketio_origin_check  # the server's own pages, the setting, the widget sites
+
+    return "*" if origins == ["*"] else socketio_origin_check
 
 
 sio = socketio.AsyncServer(

@@ -82,10 +82,12 @@ INSTALLED_APPS = [
     "routing",
     "connectors",
     "home",
+    "widget",
 ]
 
 MIDDLEWARE = [
     "corsheaders.middleware.CorsMiddleware",
+    "widget.middleware.RefuseForeignOrigins",
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -186,9 +188,10 @@ DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "chat@localhost")
 # The chat server itself.
 CHAT_PORT = env_int("PORT", 8080)
 CHAT_HOST = env_str("HOST", "127.0.0.1")
-CHAT_CORS_ALLOWED_ORIGINS = env_list("CORS_ALLOWED_ORIGINS", ["*"])
-# The same origins may call the customer REST endpoints (init, transcripts) from a widget
-# embedded on their pages (django-cors-headers); the agent API and admin stay same-origin.
+# Pages of these origins (and of the widget sites in admin, and the server's own) may open
+# Socket.IO connections and call the customer REST endpoints; none by default (widget/origins.py).
+CHAT_CORS_ALLOWED_ORIGINS = env_list("CORS_ALLOWED_ORIGINS", [])
+# django-cors-headers answers them on /api/customer/* only; the agent API and admin stay same-origin.
 CORS_URLS_REGEX = r"^/api/customer/.*$"
 CORS_ALLOW_ALL_ORIGINS = CHAT_CORS_ALLOWED_ORIGINS == ["*"]
 CORS_ALLOWED_ORIGINS = [] if CORS_ALLOW_ALL_ORIGINS else CHAT_CORS_ALLOWED_ORIGINS
@@ -196,7 +199,14 @@ CHAT_MAX_TEXT_LENGTH = env_int("CHAT_MAX_TEXT_LENGTH", 10_000)
 CHAT_MAX_ATTACHMENTS = env_int("CHAT_MAX_ATTACHMENTS", 10)
 CHAT_MAX_PAYLOAD_BYTES = env_int("CHAT_MAX_PAYLOAD_BYTES", 1_000_000)
 CHAT_HISTORY_LIMIT = env_int("CHAT_HISTORY_LIMIT", 500)
-CHAT_GREETING = env_str("CHAT_GREETING", "Welcome! An agent will be with you shortly.")
+# Empty: the greeting of widget/catalogue.json in the conversation's language.
+CHAT_GREETING = env_str("CHAT_GREETING", "")
+# Attachments (widget/attachments.py), stored through Django's storage API (STORAGES).
+CHAT_ATTACHMENT_MAX_BYTES = env_int("CHAT_ATTACHMENT_MAX_BYTES", 10_000_000)
+CHAT_ATTACHMENT_TYPES = env_list(
+    "CHAT_ATTACHMENT_TYPES", ["image/png", "image/jpeg", "image/gif", "image/webp", "application/pdf", "text/plain"]
+)
+MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(VAR_DIR / "media")))
 
 LOGGING = {
     "version": 1,

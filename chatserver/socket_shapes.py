@@ -86,11 +86,12 @@ class Conversation(Shape):
     channel: str
     subject: str
     language: str
-    state: Literal["open", "ended"]
+    state: Literal["open", "ended", "abandoned"]
     createdAt: Timestamp
     endedAt: Timestamp | None
     lastSequence: int
     customer: Customer
+    verified: bool = Field(description="The site signed the visitor's identity (the widget's identityHash).")
 
 
 class ConversationInfo(Shape):

@@ -5,6 +5,7 @@ from agents import desk
 from chatserver.api import api
 
 urlpatterns = [
+    path("", include("widget.urls")),
     path("admin/", admin.site.urls),
     path("api/", api.urls),
     path("agent/", desk.desk, name="agent-desk"),

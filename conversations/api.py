@@ -7,6 +7,7 @@ from chatserver.api import ErrorOut
 from chatserver.errors import UnsupportedTranscriptType
 from conversations import selectors, services, transcript_emails, transcripts, wire
 from conversations.schemas import InitRequest
+from widget import identity
 
 router = Router(tags=["customer"])
 
@@ -27,10 +28,11 @@ class InitResponse(Schema):
     timestamp: str
 
 
-@router.post("/init", response={200: InitResponse, 400: ErrorOut, 409: ErrorOut})
+@router.post("/init", response={200: InitResponse, 400: ErrorOut, 401: ErrorOut, 409: ErrorOut})
 def customer_init(request: HttpRequest, payload: InitRequest):
     """Start a conversation for a customer; join it with the returned ids over Socket.IO."""
-    result = services.conversation_start(request=payload)
+    verified = identity.init_is_verified(origin=request.headers.get("Origin"), request=payload)
+    result = services.conversation_start(request=payload, identity_verified=verified)
     return {
         "conversationId": result.conversation.id,
         "participant": {"id": result.customer.join_key, "name": result.customer.name},

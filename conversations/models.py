@@ -44,6 +44,9 @@ class Conversation(models.Model):
     comment = models.TextField(blank=True)
     extra = models.JSONField(default=dict, blank=True, help_text="Other fields the client sent at init.")
     request_id = models.CharField(max_length=64, null=True, blank=True, unique=True)
+    identity_verified = models.BooleanField(
+        default=False, help_text="The site signed the visitor's refId or email (widget identityHash)."
+    )
     queue = models.ForeignKey(
         "routing.Queue", null=True, blank=True, on_delete=models.SET_NULL, related_name="conversations"
     )

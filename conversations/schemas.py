@@ -41,7 +41,7 @@ Url = Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000)]
 
 MAX_INIT_EXTRA_FIELDS = 20
 MAX_INFO_BYTES = 4096
-CLIENT_ACTIVITY_TYPES = ("typing",)
+CLIENT_ACTIVITY_TYPES = ("typing", "read")
 
 
 def _email_or_blank(value: str) -> str:
@@ -137,6 +137,7 @@ class InitRequest(WireModel):
     comment: Annotated[str, StringConstraints(max_length=2000)] = ""
     request_id: Annotated[str, StringConstraints(max_length=64)] | None = None
     timestamp: Moment = None
+    identity_hash: Annotated[str, StringConstraints(max_length=128, pattern=r"^[0-9a-fA-F]*$")] = ""
 
     @model_validator(mode="before")
     @classmethod
@@ -245,7 +246,13 @@ class SendMessage(WireModel):
                 raise ValueError("activityType belongs to an ActivityMessage")
         elif self.activity_type not in CLIENT_ACTIVITY_TYPES:
             raise ValueError(f"clients may send these activity types: {', '.join(CLIENT_ACTIVITY_TYPES)}")
+        elif self.activity_type == "read" and not _is_sequence(self.info.get("sequence")):
+            raise ValueError('a read activity needs info {"sequence": N}, the last sequence read')
         return self
+
+
+def _is_sequence(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 2**63
 
 
 class EndConversation(WireModel):

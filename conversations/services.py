@@ -3,7 +3,6 @@ chatserver.dispatch, which sends it once the transaction has committed."""
 
 from dataclasses import dataclass
 
-from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -16,6 +15,7 @@ from conversations.models import Conversation, Message, Participant
 from conversations.schemas import InitRequest, SendMessage
 from routing import offers
 from routing import selectors as routing_selectors
+from widget import catalogue
 
 
 @dataclass
@@ -65,7 +65,7 @@ def _replayed_start(request: InitRequest) -> StartResult | None:
     return StartResult(conversation=conversation, customer=customer, created=False)
 
 
-def conversation_start(*, request: InitRequest) -> StartResult:
+def conversation_start(*, request: InitRequest, identity_verified: bool = False) -> StartResult:
     """Open a conversation for a customer (POST /api/customer/init). A replayed requestId
     returns the conversation it started instead of a second one."""
     if replay := _replayed_start(request):
@@ -85,6 +85,7 @@ def conversation_start(*, request: InitRequest) -> StartResult:
                 comment=request.comment,
                 extra=request.model_extra or {},
                 request_id=request.request_id or None,
+                identity_verified=identity_verified,
             )
             name = " ".join(p for p in (request.first_name, request.last_name) if p)
             customer = conversation.participants.create(
@@ -146,7 +147,7 @@ def conversation_join(
         greeting = timeline.activity(
             conversation,
             "greetings",
-            info={"text": settings.CHAT_GREETING},
+            info={"text": catalogue.greeting(conversation.language)},
             to=[{"id": participant.id, "name": participant.name}],
         )
         joined = timeline.activity(

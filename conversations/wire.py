@@ -51,6 +51,7 @@ def conversation_json(conversation: Conversation) -> dict:
         "createdAt": iso(conversation.created_at),
         "endedAt": iso(conversation.ended_at),
         "lastSequence": conversation.last_sequence,
+        "verified": conversation.identity_verified,
         "customer": {
             "firstName": conversation.customer_first_name,
             "lastName": conversation.customer_last_name,

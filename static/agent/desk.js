@@ -164,6 +164,7 @@
       subject: offer.conversation.subject || "No subject",
       queue: offer.queue,
     });
+    $('[data-field="verified"]', item).hidden = !offer.conversation.verified;
     $('[data-testid="accept"]', item).addEventListener("click", () => answerOffer(id, "acceptConversation"));
     $('[data-testid="reject"]', item).addEventListener("click", () => answerOffer(id, "rejectConversation"));
     offers.set(id, { el: item, expiresAt: Date.parse(offer.expiresAt) });
@@ -185,6 +186,8 @@
       participants: new Map(),
       typingTimer: null,
       typingSentAt: 0,
+      readSent: 0, // the last customer message this desk said it read
+      customerRead: 0, // the last sequence the customer said they read
       closed: null, // "ended" or "left" once the agent can no longer write
     };
     chat.log = $('[data-testid="log"]', chat.panel);
@@ -214,6 +217,7 @@
     }
     const chat = chats.get(id);
     if (chat && !chat.closed) chat.composer.focus();
+    if (chat) sendRead(chat);
   }
 
   function describe(chat) {
@@ -224,6 +228,7 @@
       details: [c.channel, c.subject, c.customer.email, c.customer.phone].filter(Boolean).join(" · "),
       participants: others.join(", ") || "nobody",
     });
+    $('[data-field="verified"]', chat.panel).hidden = !c.verified;
     fill(chat.tab, { customer: customerName(c.customer), state: chat.closed ? chat.closed : "" });
   }
 
@@ -236,6 +241,7 @@
     chat.log.replaceChildren();
     chat.seen.clear();
     for (const message of info.messages) show(chat, message, { history: true });
+    sendRead(chat);
     setClosed(chat, info.conversation.state === "open" ? null : "ended");
     describe(chat);
     if (focusNext === id || !chats.has(active)) {
@@ -269,7 +275,7 @@
     const banner = $('[data-field="banner"]', chat.panel);
     banner.textContent = why === "ended" ? "This conversation has ended." : "You are no longer in this conversation.";
     banner.hidden = !why;
-    chat.panel.querySelectorAll("textarea, input, button[type=submit], [data-action]").forEach((control) => {
+    chat.panel.querySelectorAll("textarea, input, button[type=submit], [data-action], [data-testid=attach]").forEach((control) => {
       control.disabled = Boolean(why) && control.dataset.action !== "close";
     });
     $('[data-action="close"]', chat.panel).hidden = !why;
@@ -296,6 +302,10 @@
       if (!history && message.from.id !== chat.me.id) showTyping(chat, message.from);
       return;
     }
+    if (message.type === "ActivityMessage" && message.activityType === "read") {
+      if (message.from.role === "customer") markRead(chat, message.info?.sequence || 0);
+      return;
+    }
     if (chat.seen.has(message.sequence) || message.activityType === "greetings") return;
     chat.seen.add(message.sequence);
     const line = message.type === "ChatMessage" ? chatLine(chat, message) : activityLine(chat, message, history);
@@ -305,6 +315,39 @@
     if (!later) chat.log.scrollTop = chat.log.scrollHeight;
     if (message.type === "ChatMessage" && chat.typing.dataset.from === message.from.id) hideTyping(chat);
     if (!history && chat.id !== active) chat.tab.firstElementChild.dataset.unread = "true";
+    if (message.type === "ChatMessage" && message.from.id === chat.me.id) markRead(chat, chat.customerRead);
+    if (!history && message.from?.role === "customer") sendRead(chat);
+  }
+
+  // Read receipts (docs/agent-api.md): the desk says what it has shown of the customer's
+  // messages, and marks its own messages the customer has read.
+  function sendRead(chat) {
+    if (chat.id !== active || document.hidden || chat.closed || !chat.me) return;
+    let last = 0;
+    for (const node of chat.log.querySelectorAll('[data-role="customer"][data-testid="message"]')) {
+      last = Math.max(last, Number(node.dataset.sequence));
+    }
+    if (last <= chat.readSent) return;
+    chat.readSent = last;
+    socket.emit("sendMessage", {
+      conversationId: chat.id,
+      type: "ActivityMessage",
+      activityType: "read",
+      info: { sequence: last },
+      requestId: `read-${last}`,
+    });
+  }
+  document.addEventListener("visibilitychange", () => chats.has(active) && sendRead(chats.get(active)));
+
+  function markRead(chat, sequence) {
+    chat.customerRead = Math.max(chat.customerRead, sequence);
+    for (const node of chat.log.querySelectorAll('.message.mine[data-testid="message"]')) {
+      if (Number(node.dataset.sequence) > chat.customerRead || $('[data-testid="read-marker"]', node)) continue;
+      const marker = el("span", "read-marker", "Read");
+      marker.dataset.testid = "read-marker";
+      marker.title = "The customer has seen this message";
+      $(".meta", node).append(marker);
+    }
   }
 
   function chatLine(chat, message) {
@@ -323,7 +366,16 @@
     line.append(meta, el("div", "text", message.text));
     for (const attachment of message.attachments || []) {
       const link = el("a", "attachment", attachment.name || attachment.contentUrl);
+      link.dataset.testid = "attachment";
       if (/^https?:/i.test(attachment.contentUrl)) link.href = attachment.contentUrl;
+      // Inline only from this server's own file store: an image from elsewhere would tell its host who looked.
+      const ours = (attachment.thumbnailUrl || "").startsWith(`${location.origin}/widget/files/`);
+      if (/^image\//.test(attachment.type || "") && ours) {
+        const image = el("img", "thumbnail");
+        image.src = attachment.thumbnailUrl;
+        image.alt = `Image ${attachment.name || ""}`;
+        link.replaceChildren(image);
+      }
       link.rel = "noopener noreferrer";
       link.target = "_blank";
       line.append(link);
@@ -379,6 +431,12 @@
       const sent = { sequence: ack.sequence, type: "ChatMessage", from: chat.me, text, tag, timestamp: ack.timestamp };
       show(chat, sent, { history: false });
     });
+    const fileInput = $('[data-testid="file"]', chat.panel);
+    $('[data-testid="attach"]', chat.panel).addEventListener("click", () => fileInput.click());
+    fileInput.addEventListener("change", async () => {
+      for (const file of fileInput.files) await sendFile(chat, file);
+      fileInput.value = "";
+    });
     chat.composer.addEventListener("keydown", (event) => {
       if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
         event.preventDefault();
@@ -392,6 +450,27 @@
       socket.emit("sendMessage", { conversationId: chat.id, type: "ActivityMessage", activityType: "typing" });
     });
     chat.whisper.addEventListener("change", () => form.classList.toggle("whispering", chat.whisper.checked));
+  }
+
+  // An agent's attachment: uploaded with the session (POST /agent/attachments), then sent.
+  async function sendFile(chat, file) {
+    const data = new FormData();
+    data.append("conversationId", chat.id);
+    data.append("file", file, file.name);
+    const csrf = $('input[name="csrfmiddlewaretoken"]').value;
+    let attachment;
+    try {
+      const response = await fetch(deskEl.dataset.uploadUrl, { method: "POST", body: data, headers: { "X-CSRFToken": csrf } });
+      attachment = await response.json();
+      if (!response.ok) return notify(`${file.name}: ${attachment.error?.message || response.statusText}`);
+    } catch (error) {
+      return notify(`${file.name} could not be uploaded: ${error.message}`);
+    }
+    const ack = await call("sendMessage", { conversationId: chat.id, type: "ChatMessage", attachments: [attachment] });
+    if (ack.ok) {
+      const sent = { sequence: ack.sequence, type: "ChatMessage", from: chat.me, text: "", tag: "", timestamp: ack.timestamp, attachments: [attachment] };
+      show(chat, sent, { history: false });
+    }
   }
 
   // --- conversation actions ----------------------------------------------------------------

@@ -6,6 +6,7 @@ from asgiref.sync import sync_to_async
 
 from conversations.models import Conversation, Participant
 from tests.e2e.people import SAMPLE_INIT
+from widget.models import Site
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -110,15 +111,24 @@ async def test_a_channel_in_capitals_is_taken_in_lower_case(http):
     assert conversation.channel == "sms"
 
 
-async def test_a_widget_on_another_site_may_call_init(http):
+async def test_a_widget_site_from_admin_may_call_init_and_another_origin_may_not(http):
+    await sync_to_async(Site.objects.create)(name="Shop", origin="https://shop.example.com")
     preflight = await http.options(
         "/api/customer/init",
         headers={"Origin": "https://shop.example.com", "Access-Control-Request-Method": "POST"},
     )
     assert preflight.status_code == 200
-    assert preflight.headers["access-control-allow-origin"] in ("*", "https://shop.example.com")
+    assert preflight.headers["access-control-allow-origin"] == "https://shop.example.com"
     response = await http.post("/api/customer/init", json=SAMPLE_INIT, headers={"Origin": "https://shop.example.com"})
-    assert response.headers["access-control-allow-origin"] in ("*", "https://shop.example.com")
+    assert response.status_code == 200
+    assert response.headers["access-control-allow-origin"] == "https://shop.example.com"
+    assert await stored_counts() == (1, 1)
+
+    refused = await http.post("/api/customer/init", json=SAMPLE_INIT, headers={"Origin": "https://elsewhere.example"})
+    assert refused.status_code == 403
+    assert refused.json()["error"]["code"] == "ORIGIN_NOT_ALLOWED"
+    assert "access-control-allow-origin" not in refused.headers
+    assert await stored_counts() == (1, 1)
 
 
 async def test_a_body_larger_than_the_server_takes_is_refused_as_too_large(http):
