@@ -65,9 +65,11 @@ def unexpected(request: HttpRequest, exc: Exception) -> HttpResponse:
 
 def _mount() -> None:
     from agents.api import router as agent_router
+    from callbacks.api import router as callback_router
     from conversations.api import router as customer_router
 
     api.add_router("/customer", customer_router)
+    api.add_router("/customer", callback_router)
     api.add_router("/agent", agent_router)
 
 
