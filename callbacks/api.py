@@ -4,11 +4,11 @@
 from django.http import HttpRequest
 from django.utils import timezone
 from ninja import Router
+from ninja.responses import Status
 
 from callbacks import selectors, services
 from callbacks.schemas import CallbackRequest
 from chatserver.api import ErrorOut
-from conversations.schemas import parse
 from routing.hours import queue_status
 from routing.models import Queue
 
@@ -27,14 +27,12 @@ def customer_queues(request: HttpRequest):
 
 
 @router.post("/callback", response={200: dict, 201: dict, 400: ErrorOut, 409: ErrorOut, 413: ErrorOut, 429: ErrorOut})
-def customer_callback(request: HttpRequest, payload: dict):
+def customer_callback(request: HttpRequest, payload: CallbackRequest):
     """Ask to be called back. 201 with a new request and its key; 200 with the open request
     this replays (a requestId again: a new key; the same phone and queue: no key)."""
-    result = services.callback_request(
-        request=parse(CallbackRequest, payload), client_ip=request.META.get("REMOTE_ADDR") or None
-    )
+    result = services.callback_request(request=payload, client_ip=request.META.get("REMOTE_ADDR") or None)
     body = selectors.customer_json(result.callback) | {"key": result.key, "replayed": not result.created}
-    return (201 if result.created else 200), body
+    return Status(201 if result.created else 200, body)
 
 
 @router.get("/callback/{callback_id}", response={200: dict, 404: ErrorOut})
