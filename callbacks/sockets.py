@@ -27,7 +27,7 @@ class CallbackEvents:
             services.callback_accept, agent_id=await self.agent_id(sid), callback_id=request.callback_id
         )
         await realtime.publish(done.deliveries)
-        return {"callback": await run_sync(selectors.agent_json, done.value)}
+        return {"callback": await run_sync(selectors.agent_json, callback=done.value)}
 
     @acknowledged(CallbackRef)
     async def on_rejectCallback(self, sid: str, request: CallbackRef) -> dict:
@@ -47,11 +47,11 @@ class CallbackEvents:
             note=request.note,
         )
         await realtime.publish(done.deliveries)
-        return {"callback": await run_sync(selectors.agent_json, done.value)}
+        return {"callback": await run_sync(selectors.agent_json, callback=done.value)}
 
     @acknowledged(ScheduleCallback)
     async def on_scheduleCallback(self, sid: str, request: ScheduleCallback) -> dict:
         done = await perform(services.callback_schedule_from_chat, agent_id=await self.agent_id(sid), request=request)
         await realtime.publish(done.deliveries)
         result = done.value
-        return {"callback": await run_sync(selectors.agent_json, result.callback), "created": result.created}
+        return {"callback": await run_sync(selectors.agent_json, callback=result.callback), "created": result.created}
