@@ -14,3 +14,11 @@ def to_e164(raw: str, *, region: str | None = None) -> str:
     if not phonenumbers.is_valid_number(number):
         raise ValueError("is not a valid phone number (add the country code, e.g. +49 30 123456)")
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def readable(e164: str) -> str:
+    """The number as people read it: +49 30 901820."""
+    try:
+        return phonenumbers.format_number(phonenumbers.parse(e164), phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+    except phonenumbers.NumberParseException:
+        return e164

@@ -7,6 +7,7 @@ from django.db.models import Case, F, IntegerField, Subquery, Sum, Value, When
 from django.db.models.functions import Coalesce
 
 from agents.models import AgentProfile
+from callbacks import phones
 from callbacks.models import HELD_STATES, OPEN_STATES, Callback, CallbackEvent, CallbackOffer
 from chatserver.errors import CallbackNotFound
 from chatserver.ids import digest
@@ -113,6 +114,7 @@ def agent_json(callback: Callback, *, offer: CallbackOffer | None = None) -> dic
         "lastName": callback.last_name,
         "name": callback.name,
         "phone": callback.phone,
+        "phoneDisplay": phones.readable(callback.phone),
         "email": callback.email,
         "language": callback.language,
         "comment": callback.comment,

@@ -157,7 +157,7 @@
     });
     fill(task.tab, { name: c.name });
     const phone = $('[data-testid="callback-phone"]', panel);
-    phone.textContent = c.phone;
+    phone.textContent = c.phoneDisplay || c.phone;
     phone.href = `tel:${c.phone}`;
     const attempts = $('[data-testid="callback-attempts"]', panel);
     attempts.replaceChildren(
