@@ -5,6 +5,7 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.db.models import Case, F, IntegerField, Subquery, Sum, Value, When
 from django.db.models.functions import Coalesce
+from django.utils.crypto import constant_time_compare
 
 from agents.models import AgentProfile
 from callbacks import phones
@@ -57,7 +58,7 @@ def late_first(callbacks):
 
 def callback_for_key(*, callback_id: str, key: str) -> Callback:
     callback = Callback.objects.select_related("queue").filter(pk=callback_id).first()
-    if callback is None or not key or digest(key) != callback.key_hash:
+    if callback is None or not key or not constant_time_compare(digest(key), callback.key_hash):
         raise CallbackNotFound()
     return callback
 

@@ -4,6 +4,7 @@ import os
 from pathlib import Path
 
 import dj_database_url
+from corsheaders.defaults import default_headers as default_cors_headers
 from django.core.management.utils import get_random_secret_key
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -190,6 +191,8 @@ CHAT_CORS_ALLOWED_ORIGINS = env_list("CORS_ALLOWED_ORIGINS", ["*"])
 CORS_URLS_REGEX = r"^/api/customer/.*$"
 CORS_ALLOW_ALL_ORIGINS = CHAT_CORS_ALLOWED_ORIGINS == ["*"]
 CORS_ALLOWED_ORIGINS = [] if CORS_ALLOW_ALL_ORIGINS else CHAT_CORS_ALLOWED_ORIGINS
+# The web widget reads and cancels its callback with this header (docs/callbacks.md).
+CORS_ALLOW_HEADERS = (*default_cors_headers, "x-callback-key")
 CHAT_MAX_TEXT_LENGTH = env_int("CHAT_MAX_TEXT_LENGTH", 10_000)
 CHAT_MAX_ATTACHMENTS = env_int("CHAT_MAX_ATTACHMENTS", 10)
 CHAT_MAX_PAYLOAD_BYTES = env_int("CHAT_MAX_PAYLOAD_BYTES", 1_000_000)

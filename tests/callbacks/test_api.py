@@ -89,3 +89,16 @@ def test_too_many_requests_from_one_address_are_429(client, open_queue, settings
     answer = post(client, BODY | {"phone": "+44 20 7946 0958"})
     assert (answer.status_code, answer.json()["error"]["code"]) == (429, "TOO_MANY_CALLBACKS")
     assert Queue.objects.count() == 1 and Callback.objects.count() == 1
+
+
+def test_a_widget_on_another_site_may_send_the_key_header_and_delete(client):
+    preflight = client.options(
+        "/api/customer/callback/0123",
+        headers={
+            "Origin": "https://shop.example.com",
+            "Access-Control-Request-Method": "DELETE",
+            "Access-Control-Request-Headers": "x-callback-key",
+        },
+    )
+    assert "x-callback-key" in preflight["Access-Control-Allow-Headers"].lower()
+    assert "DELETE" in preflight["Access-Control-Allow-Methods"]
