@@ -5,14 +5,17 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from agents.models import AgentConnection, AgentProfile
 from callbacks import routing, services
 from callbacks.models import Callback, CallbackOffer
 from callbacks.schemas import CallbackRequest
 from chatserver.dispatch import perform_sync
 from chatserver.errors import CallbackNotOpen, NotOffered
+from conversations import services as conversation_services
 from conversations.schemas import parse
 from routing.selectors import agent_load
 from tests.callbacks.conftest import ready_agent
+from tests.factories import start_conversation
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -185,3 +188,53 @@ def test_a_not_ready_agent_loses_its_callback_offer(open_queue, now):
     assert offered_events(done.deliveries, "callbackOfferWithdrawn") == [((alice.pk,), callback.pk)]
     callback.refresh_from_db()
     assert (callback.state, callback.agent_id) == ("scheduled", None)
+
+
+def test_a_callback_in_progress_takes_the_place_of_a_chat(open_queue, now):
+    alice = ready_agent("alice", queues=["support"], max_chats=1)
+    callback, _ = asked(now)
+    services.callback_accept(agent_id=alice.pk, callback_id=callback.pk, now=now)
+    chat = start_conversation(firstName="Grace", subject="support")
+    joined = perform_sync(
+        conversation_services.conversation_join,
+        conversation_id=chat.conversation.id,
+        participant_id=chat.join_key,
+    )
+    assert [d for d in joined.deliveries if d.event == "conversationOffered"] == []
+    done = perform_sync(
+        services.callback_outcome, agent_id=alice.pk, callback_id=callback.pk, outcome="completed", now=now
+    )
+    offered = [d for d in done.deliveries if d.event == "conversationOffered"]
+    assert [(d.audience.agent_ids, d.payload["conversation"]["id"]) for d in offered] == [
+        ((alice.pk,), chat.conversation.id)
+    ]
+
+
+def test_the_visitor_cancelling_an_offered_callback_tells_the_agent(open_queue, now):
+    alice = ready_agent("alice", queues=["support"])
+    payload = {"firstName": "Kashif", "phone": "+49 30 901820", "subject": "support"}
+    result = perform_sync(
+        services.callback_request, request=parse(CallbackRequest, payload), client_ip=None, now=now
+    ).value
+    assert Callback.objects.get().state == "offered"
+    done = perform_sync(services.callback_cancel_by_customer, callback_id=result.callback.pk, key=result.key, now=now)
+    assert offered_events(done.deliveries, "callbackOfferWithdrawn") == [((alice.pk,), result.callback.pk)]
+    assert agent_load(alice) == 0
+
+
+def test_a_call_whose_agent_stays_away_past_the_grace_period_is_due_again(open_queue, now, settings):
+    alice = ready_agent("alice", queues=["support"])
+    callback, _ = asked(now)
+    services.callback_accept(agent_id=alice.pk, callback_id=callback.pk, now=now)
+    AgentConnection.objects.filter(agent=alice).delete()  # its browser is gone
+    AgentProfile.objects.filter(pk=alice.pk).update(disconnected_at=now)
+    perform_sync(routing.sweep, now=now + timedelta(seconds=settings.CHAT_AGENT_GRACE - 1))
+    callback.refresh_from_db()
+    assert callback.state == "inProgress"
+    perform_sync(routing.sweep, now=now + timedelta(seconds=settings.CHAT_AGENT_GRACE + 1))
+    callback.refresh_from_db()
+    assert (callback.agent_id, callback.events.order_by("-pk").first().detail) == (None, "its agent was gone")
+    assert (callback.state, callback.scheduled_for) == (
+        "scheduled",
+        now + timedelta(seconds=settings.CHAT_AGENT_GRACE + 1),
+    )
