@@ -13,7 +13,7 @@ from django.shortcuts import render
 from django.urls import path
 from django.utils import timezone
 
-from callbacks import phones, services
+from callbacks import phones, selectors, services
 from callbacks.models import Callback, CallbackEvent, CallbackOffer
 from chatserver.admin import ReadOnlyAdmin, ReadOnlyInline
 from chatserver.errors import ChatError
@@ -56,7 +56,6 @@ class CallbackAdmin(ReadOnlyAdmin):
     list_select_related = ("queue", "agent__user")
     search_fields = ("phone", "first_name", "last_name", "email")
     date_hierarchy = "scheduled_for"
-    ordering = ("scheduled_for",)
     inlines = (CallbackEventInline, CallbackOfferInline)
     actions = ("reschedule", "reschedule_now", "cancel")
     change_list_template = "admin/callbacks/callback/change_list.html"
@@ -72,6 +71,10 @@ class CallbackAdmin(ReadOnlyAdmin):
         ("scheduled_by", "client_ip", "request_id"),
         ("created_at", "updated_at"),
     )
+
+    def get_ordering(self, request: HttpRequest):
+        """Expired callbacks (their window passed with nobody free) first: they are late, not dropped."""
+        return [selectors.lateness().asc(), "scheduled_for"]
 
     def get_search_results(self, request: HttpRequest, queryset, search_term: str):
         """A phone number is found however it is typed (+49 30 901820, 030 901820)."""

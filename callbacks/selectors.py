@@ -50,10 +50,14 @@ def callback_candidates(callback: Callback, *, now: datetime):
     )
 
 
+def lateness():
+    """0 for expired callbacks (their window passed with nobody free), 1 for the others."""
+    return Case(When(state=Callback.State.EXPIRED, then=0), default=1, output_field=IntegerField())
+
+
 def late_first(callbacks):
-    """Expired callbacks (their window passed with nobody free) first, then by scheduled time."""
-    late = Case(When(state=Callback.State.EXPIRED, then=0), default=1, output_field=IntegerField())
-    return callbacks.annotate(late=late).order_by("late", "scheduled_for")
+    """Expired callbacks first, then by scheduled time."""
+    return callbacks.order_by(lateness().asc(), "scheduled_for")
 
 
 def callback_for_key(*, callback_id: str, key: str) -> Callback:

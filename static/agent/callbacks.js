@@ -244,6 +244,8 @@
     for (const id of [...offers.keys()]) removeOffer(id);
     for (const callback of ack.offers) showOffer(callback);
     for (const callback of ack.tasks) openTask(callback, { show: false });
+    const current = new Set(ack.tasks.map((callback) => callback.callbackId));
+    for (const id of [...tasks.keys()]) if (!current.has(id)) closeTask(id); // closed while we were away
   });
   socket.on("callbackOffered", (callback) => showOffer(callback));
   socket.on("callbackOfferWithdrawn", ({ callbackId }) => removeOffer(callbackId));

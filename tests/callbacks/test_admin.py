@@ -146,3 +146,13 @@ def test_an_unknown_time_zone_or_a_range_that_closes_before_it_opens_is_refused(
     assert answer.status_code == 200
     assert "is not a known time zone" in page and "closes after it opens" in page
     assert not OpeningHours.objects.exists()
+
+
+def test_expired_callbacks_are_listed_first(admin_client, open_queue):
+    on_time = ask("Grace", phone="+44 20 7946 0958")
+    late = ask("Kashif")
+    Callback.objects.filter(pk=late.pk).update(
+        state="expired", scheduled_for=on_time.scheduled_for + timedelta(hours=1)
+    )
+    page = admin_client.get(LIST).content.decode()
+    assert page.index("Kashif") < page.index("Grace")
