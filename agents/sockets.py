@@ -9,6 +9,7 @@ import socketio
 from django.conf import settings
 
 from agents import auth
+from callbacks.sockets import CallbackEvents
 from chatserver import realtime
 from chatserver.db import run_sync
 from chatserver.dispatch import perform
@@ -39,7 +40,7 @@ def _authenticate(environ: dict, credentials: Any) -> tuple[Any, dict]:
     return auth.agent_for_session(session.value), {"session_key": session.value}
 
 
-class AgentNamespace(ConversationNamespace):
+class AgentNamespace(CallbackEvents, ConversationNamespace):
     async def agent_id(self, sid: str) -> int:
         agent_id = (await self.session_of(sid)).get("agent")
         if agent_id is None:  # the connection has gone

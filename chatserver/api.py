@@ -71,11 +71,13 @@ def unexpected(request: HttpRequest, exc: Exception) -> HttpResponse:
 
 def _mount() -> None:
     from agents.api import router as agent_router
+    from callbacks.api import router as callback_router
     from conversations.api import router as customer_router
     from widget.api import router as widget_router
 
     api.add_router("/customer", customer_router)
     api.add_router("/customer", widget_router)
+    api.add_router("/customer", callback_router)
     api.add_router("/agent", agent_router)
 
 

@@ -53,19 +53,6 @@ CHANNELS = {
 
 
 # One line per client event (the test fails for a handler without one).
-SUMMARIES = {
-    "joinConversation": "Join a conversation: a customer with its join key, an agent with its participant id.",
-    "sendMessage": "Store and deliver a ChatMessage, or a typing ActivityMessage.",
-    "endConversation": "End the conversation for everyone.",
-    "registerConnector": "Say which connector this connection is (its id and key from create_connector).",
-    "agentState": "Go ready (offers come) or notReady (pending offers are withdrawn).",
-    "acceptConversation": "Accept a pending offer: you join the conversation and get its conversationInfo.",
-    "rejectConversation": "Decline a pending offer; it goes to the next agent.",
-    "leaveConversation": "Leave a conversation; with no agent left it goes back to its queue.",
-    "transferConversation": "Hand the conversation to a queue or to an agent, and leave it.",
-    "addAgent": "Bring another agent into the conversation (a conference).",
-    "directory": "The queues and agents, to choose where to transfer.",
-}
 
 
 def handler_schemas(namespace: type) -> dict[str, type[BaseModel]]:
@@ -136,7 +123,7 @@ def _document() -> dict:
                 "action": "send",
                 "channel": {"$ref": f"#/channels/{channel}"},
                 "title": event,
-                "summary": SUMMARIES[event],
+                "summary": shapes.SUMMARIES[event],
                 "messages": [{"$ref": f"#/channels/{channel}/messages/{event}"}],
                 "reply": {
                     "channel": {"$ref": f"#/channels/{channel}"},

@@ -153,4 +153,35 @@ class UnknownEvent(ChatError):
     default_message = "No such event on this namespace."
 
 
+class CallbackNotFound(ChatError):
+    code = "CALLBACK_NOT_FOUND"
+    http_status = 404
+    default_message = "No callback with this id and key."
+
+
+class CallbackNotOpen(ChatError):
+    code = "CALLBACK_NOT_OPEN"
+    http_status = 409
+    default_message = "This callback is no longer open, or not in a state that allows this."
+
+
+class SlotFull(ChatError):
+    code = "SLOT_FULL"
+    http_status = 409
+    default_message = "Every callback slot in this window is taken."
+
+    def __init__(self, message: str | None = None, *, next_free_slot: str | None = None):
+        super().__init__(message)
+        self.next_free_slot = next_free_slot
+
+    def as_dict(self) -> dict:
+        return super().as_dict() | {"nextFreeSlot": self.next_free_slot}
+
+
+class TooManyCallbacks(ChatError):
+    code = "TOO_MANY_CALLBACKS"
+    http_status = 429
+    default_message = "Too many callback requests; try again later."
+
+
 ALL_ERRORS: list[type[ChatError]] = [ChatError, *ChatError.__subclasses__()]

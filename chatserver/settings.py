@@ -4,6 +4,7 @@ import os
 from pathlib import Path
 
 import dj_database_url
+from corsheaders.defaults import default_headers as default_cors_headers
 from django.core.management.utils import get_random_secret_key
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -83,6 +84,7 @@ INSTALLED_APPS = [
     "connectors",
     "home",
     "widget",
+    "callbacks",
 ]
 
 MIDDLEWARE = [
@@ -195,6 +197,8 @@ CHAT_CORS_ALLOWED_ORIGINS = env_list("CORS_ALLOWED_ORIGINS", [])
 CORS_URLS_REGEX = r"^/api/customer/.*$"
 CORS_ALLOW_ALL_ORIGINS = CHAT_CORS_ALLOWED_ORIGINS == ["*"]
 CORS_ALLOWED_ORIGINS = [] if CORS_ALLOW_ALL_ORIGINS else CHAT_CORS_ALLOWED_ORIGINS
+# The web widget reads and cancels its callback with this header (docs/callbacks.md).
+CORS_ALLOW_HEADERS = (*default_cors_headers, "x-callback-key")
 CHAT_MAX_TEXT_LENGTH = env_int("CHAT_MAX_TEXT_LENGTH", 10_000)
 CHAT_MAX_ATTACHMENTS = env_int("CHAT_MAX_ATTACHMENTS", 10)
 CHAT_MAX_PAYLOAD_BYTES = env_int("CHAT_MAX_PAYLOAD_BYTES", 1_000_000)
@@ -238,6 +242,15 @@ CHAT_AGENT_TOKEN_TTL = env_int("CHAT_AGENT_TOKEN_TTL", 12 * 3600)
 CHAT_LOGIN_MAX_FAILURES = env_int("CHAT_LOGIN_MAX_FAILURES", 5)
 CHAT_LOGIN_MAX_FAILURES_PER_ADDRESS = env_int("CHAT_LOGIN_MAX_FAILURES_PER_ADDRESS", 50)
 CHAT_LOGIN_WINDOW = env_int("CHAT_LOGIN_WINDOW", 300)
+# Web callbacks (callbacks/, docs/callbacks.md).
+CHAT_PHONE_REGION = env_str("CHAT_PHONE_REGION", "US")
+CHAT_CALLBACK_SLOT_MINUTES = env_int("CHAT_CALLBACK_SLOT_MINUTES", 30)
+CHAT_CALLBACK_MAX_DAYS_AHEAD = env_int("CHAT_CALLBACK_MAX_DAYS_AHEAD", 60)
+CHAT_CALLBACK_MAX_PER_ADDRESS = env_int("CHAT_CALLBACK_MAX_PER_ADDRESS", 10)
+CHAT_CALLBACK_ADDRESS_WINDOW = env_int("CHAT_CALLBACK_ADDRESS_WINDOW", 3600)
+CHAT_CALLBACK_MAX_PER_PHONE = env_int("CHAT_CALLBACK_MAX_PER_PHONE", 3)
+CHAT_CALLBACK_PHONE_WINDOW = env_int("CHAT_CALLBACK_PHONE_WINDOW", 86400)
+
 CHAT_SWEEP_INTERVAL = float(env_str("CHAT_SWEEP_INTERVAL", "1.0"))
 CHAT_CONNECTION_STALE = env_int("CHAT_CONNECTION_STALE", 30)
 

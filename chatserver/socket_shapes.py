@@ -24,6 +24,9 @@ ACTIVITY_TYPES = (
     "handOff",
     "noAgentAvailable",
     "endOfConversation",
+    "read",  # sent by clients too (widget, desk): info.sequence, the last message read
+    "outsideBusinessHours",
+    "callbackState",
 )
 ERROR_CODES = tuple(error.code for error in ALL_ERRORS)
 
@@ -204,6 +207,21 @@ class DirectoryAck(Ack):
     queues: list[DirectoryQueue]
     agents: list[DirectoryAgent]
 
+
+# What each client event does, in a line.
+SUMMARIES = {
+    "joinConversation": "Join a conversation: a customer with its join key, an agent with its participant id.",
+    "sendMessage": "Store and deliver a ChatMessage, or a typing ActivityMessage.",
+    "endConversation": "End the conversation for everyone.",
+    "registerConnector": "Say which connector this connection is (its id and key from create_connector).",
+    "agentState": "Go ready (offers come) or notReady (pending offers are withdrawn).",
+    "acceptConversation": "Accept a pending offer: you join the conversation and get its conversationInfo.",
+    "rejectConversation": "Decline a pending offer; it goes to the next agent.",
+    "leaveConversation": "Leave a conversation; with no agent left it goes back to its queue.",
+    "transferConversation": "Hand the conversation to a queue or to an agent, and leave it.",
+    "addAgent": "Bring another agent into the conversation (a conference).",
+    "directory": "The queues and agents, to choose where to transfer.",
+}
 
 # The ack of each client event when it succeeds (a refused one is AckRefused).
 ACKS: dict[str, type[Ack]] = {

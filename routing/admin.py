@@ -13,6 +13,7 @@ from django.utils.timesince import timesince
 
 from chatserver.admin import ReadOnlyAdmin, change_link
 from conversations.models import Conversation
+from routing.admin_hours import ClosedDateInline, OpeningHoursInline
 from routing.models import Offer, Queue
 from routing.queues import queue_make_default
 from routing.selectors import agents_with_live_state
@@ -49,10 +50,14 @@ class QueueAdmin(admin.ModelAdmin):
         "is_default",
         "offer_timeout_seconds",
         "max_wait_seconds",
+        "time_zone",
+        ("callback_retry_delay_seconds", "callback_max_attempts"),
+        ("callbacks_per_slot", "callback_weight"),
         "waiting_conversations",
         "queue_agents",
     )
     readonly_fields = ("waiting_conversations", "queue_agents")
+    inlines = (OpeningHoursInline, ClosedDateInline)  # business hours (issue 9)
 
     def get_queryset(self, request: HttpRequest):
         return _waiting_in(super().get_queryset(request)).annotate(agent_count=Count("agents"))

@@ -19,7 +19,7 @@ from chatserver.deliveries import to_agent
 from chatserver.errors import NotOffered
 from conversations import timeline
 from conversations.models import Conversation
-from routing import selectors
+from routing import hours, selectors
 from routing.assignment import AssignResult, assign, locked_conversation
 from routing.models import Offer, Queue
 from routing.queues import offer_timeout, queue_for_subject
@@ -40,6 +40,8 @@ def offer_next(conversation: Conversation, *, announce_no_agent: bool) -> bool:
     if conversation.queue is None:  # its queue was deleted in admin
         conversation.queue = queue_for_subject("")
         conversation.save(update_fields=["queue"])
+    if not hours.open_now(conversation.queue):  # business hours (issue 9): offered once it opens
+        return False
     for candidate in selectors.candidates(conversation)[:CANDIDATES_TRIED]:
         agent = AgentProfile.objects.select_for_update().get(pk=candidate.pk)  # serialises its offers
         if selectors.agent_load(agent) >= agent.max_chats:
@@ -66,6 +68,9 @@ def enqueue(conversation: Conversation, *, queue: Queue | None = None) -> None:
     hand_off = timeline.activity(conversation, "handOff", info={"queue": conversation.queue.name})
     conversation.save(update_fields=["queue", "queued_at", "last_sequence"])
     dispatch.emit(timeline.broadcast(hand_off))
+    if not hours.open_now(conversation.queue):  # business hours (issue 9): say so, offer nobody
+        hours.announce_closed(conversation)
+        return
     offer_next(conversation, announce_no_agent=True)
 
 
@@ -80,7 +85,7 @@ def route_waiting(queue_ids, limit: int = WAITING_ROUTED_AT_ONCE) -> None:
     each in its own transaction. A queue is left as soon as nobody in it takes an offer, so a
     long queue with no free agent costs one query, not one per waiting chat. The follow-up of
     dispatch.queues_freed, and a step of the sweep."""
-    for queue_id in selectors.queues_with_room(list(queue_ids)):
+    for queue_id in hours.open_queue_ids(selectors.queues_with_room(list(queue_ids))):  # issue 9: open ones
         waiting = (
             Conversation.objects.waiting()
             .filter(queue_id=queue_id)

@@ -14,7 +14,7 @@ from routing.models import Offer, Queue
 
 
 def with_load(agents):
-    """Annotate `load`: open chats plus pending offers."""
+    """Annotate `load`: open chats plus pending offers (plus the weight of its callbacks)."""
     chats = (
         Participant.objects.present()
         .filter(agent=OuterRef("pk"), conversation__state=Conversation.State.OPEN)
@@ -23,7 +23,11 @@ def with_load(agents):
         .values("n")
     )
     offers = Offer.objects.pending().filter(agent=OuterRef("pk")).values("agent").annotate(n=Count("pk")).values("n")
-    return agents.annotate(load=Coalesce(Subquery(chats), Value(0)) + Coalesce(Subquery(offers), Value(0)))
+    from callbacks.selectors import callback_load  # issue 9: offered and accepted callbacks take capacity too
+
+    return agents.annotate(
+        load=Coalesce(Subquery(chats), Value(0)) + Coalesce(Subquery(offers), Value(0)) + callback_load(OuterRef("pk"))
+    )
 
 
 def agents_with_live_state(agents):

@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from agents import auth
 from agents.models import AgentConnection, AgentProfile
+from callbacks.routing import sweep as callback_sweep
 from chatserver import dispatch, realtime
 from conversations import timeline
 from conversations.models import Conversation, Participant
@@ -42,6 +43,7 @@ def sweep(*, server_id: str, live_sids: list[str]) -> list[str]:
     _release_absent_agents(now)
     _end_overdue(now)
     route_waiting(set(Conversation.objects.waiting().values_list("queue_id", flat=True)))
+    callback_sweep(now)  # issue 9: due callbacks offered, their unanswered offers passed on
     return auth.withdrawn_connections(server_id=server_id)
 
 

@@ -2,10 +2,12 @@
 the same shape as every other customer endpoint)."""
 
 from django.http import HttpRequest
+from django.utils import timezone
 from ninja import File, Form, Router, Schema
 from ninja.files import UploadedFile
 
 from conversations import selectors
+from routing.hours import queue_status
 from routing.models import Queue
 from widget import attachments
 
@@ -16,6 +18,10 @@ class QueueOut(Schema):
     name: str
     description: str
     isDefault: bool
+    openNow: bool
+    nextOpening: str | None  # ISO 8601, UTC; null while open
+    closesAt: str | None
+    hours: dict
 
 
 class QueuesOut(Schema):
@@ -32,12 +38,10 @@ class AttachmentOut(Schema):
 
 @router.get("/queues", response=QueuesOut)
 def customer_queues(request: HttpRequest):
-    """The queues a visitor may pick as `subject` in init (the widget's subject list), and the
-    attachment limits."""
-    queues = [
-        {"name": q.name, "description": q.description, "isDefault": q.is_default}
-        for q in Queue.objects.order_by("name")
-    ]
+    """The queues a visitor may pick as `subject` in init (the widget's subject list) with their
+    business hours (whether each is open now, when it opens next), and the attachment limits."""
+    now = timezone.now()
+    queues = [queue_status(queue, now=now) for queue in Queue.objects.order_by("name")]
     return {"queues": queues, "attachments": attachments.limits().as_json()}
 
 

@@ -17,6 +17,7 @@
   const picker = $("#picker");
 
   const socket = io("/agent", { transports: ["websocket", "polling"] });
+  window.deskSocket = socket; // shared with static/agent/callbacks.js
   const offers = new Map(); // conversationId -> {el, expiresAt}
   const chats = new Map(); // conversationId -> chat (see openChat)
   let me = null; // the agent, from agentInfo

@@ -154,11 +154,23 @@ def test_a_queue_page_lists_its_agents_with_state_and_load(admin_client, billing
     assert "Linus" not in response.text
 
 
+# The rest of a queue's form: business hours and callback settings (callbacks/, issue 9).
+QUEUE_FORM = {
+    "time_zone": "UTC",
+    "callback_retry_delay_seconds": "900",
+    "callback_max_attempts": "3",
+    "callback_weight": "1",
+    **{
+        f"{inline}-{count}_FORMS": "0" for inline in ("opening_hours", "closed_dates") for count in ("TOTAL", "INITIAL")
+    },
+}
+
+
 def test_making_a_queue_the_default_unsets_the_previous_default(admin_client, billing):
     general = Queue.objects.create(name="general", is_default=True)
 
     response = admin_client.post(
-        change_url(billing), {"name": "billing", "description": "", "is_default": "on"}, follow=True
+        change_url(billing), {"name": "billing", "description": "", "is_default": "on", **QUEUE_FORM}, follow=True
     )
 
     assert response.status_code == 200
@@ -171,7 +183,7 @@ def test_making_a_queue_the_default_unsets_the_previous_default(admin_client, bi
 def test_adding_a_queue_that_is_not_the_default_leaves_the_default_alone(admin_client):
     general = Queue.objects.create(name="general", is_default=True)
 
-    response = admin_client.post(reverse("admin:routing_queue_add"), {"name": "sales", "description": ""})
+    response = admin_client.post(reverse("admin:routing_queue_add"), {"name": "sales", "description": "", **QUEUE_FORM})
 
     assert response.status_code == 302
     assert list(Queue.objects.filter(is_default=True)) == [general]

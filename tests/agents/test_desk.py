@@ -30,7 +30,11 @@ def test_the_desk_loads_the_pinned_socket_io_client_from_the_server_itself(clien
     page = client.get("/agent/").content.decode()
 
     scripts = re.findall(r'<script src="([^"]+)"', page)
-    assert scripts == ["/static/vendor/socket.io-client/socket.io.min.js", "/static/agent/desk.js"]
+    assert scripts == [
+        "/static/vendor/socket.io-client/socket.io.min.js",
+        "/static/agent/desk.js",
+        "/static/agent/callbacks.js",
+    ]
     pinned = json.loads((settings.BASE_DIR / "package.json").read_text())["dependencies"]["socket.io-client"]
     vendored = settings.BASE_DIR / "static/vendor/socket.io-client/socket.io.min.js"
     assert f"Socket.IO v{pinned}\n" in vendored.read_text()[:200]

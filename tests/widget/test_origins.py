@@ -65,9 +65,16 @@ def test_the_queue_list_names_each_queue_and_the_attachment_limits(client):
     Queue.objects.create(name="billing", description="Invoices and payments")
     Queue.objects.create(name="adsl", description="Your line", is_default=True)
     body = queues(client, None).json()
-    assert body["queues"] == [
-        {"name": "adsl", "description": "Your line", "isDefault": True},
-        {"name": "billing", "description": "Invoices and payments", "isDefault": False},
+    named = [{k: q[k] for k in ("name", "description", "isDefault", "openNow", "nextOpening")} for q in body["queues"]]
+    assert named == [  # queues without hours are always open
+        {"name": "adsl", "description": "Your line", "isDefault": True, "openNow": True, "nextOpening": None},
+        {
+            "name": "billing",
+            "description": "Invoices and payments",
+            "isDefault": False,
+            "openNow": True,
+            "nextOpening": None,
+        },
     ]
     assert body["attachments"]["maxBytes"] == 10_000_000
     assert "image/png" in body["attachments"]["types"]
