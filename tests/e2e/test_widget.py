@@ -314,6 +314,7 @@ async def test_a_visitor_on_another_site_chats_with_an_agent_through_the_widget(
     # Written in the other tab while offline, and that tab closed before the network came back:
     # this tab sends it.
     await page.context.set_offline(True)
+    await expect(second.get_by_test_id("connection")).to_contain_text("You are offline")
     await second.get_by_test_id("composer").fill("Written in a tab closed while offline")
     await second.get_by_test_id("composer").press("Enter")
     orphan = log.locator('[data-testid="message"][data-role="me"]').filter(has_text="closed while offline")
