@@ -315,6 +315,7 @@ async def test_a_visitor_on_another_site_chats_with_an_agent_through_the_widget(
     # Written in the other tab while offline, and that tab closed before the network came back:
     # this tab sends it.
     await page.context.set_offline(True)
+    await expect(second.get_by_test_id("connection")).to_contain_text("You are offline")
     await second.get_by_test_id("composer").fill("Written in a tab closed while offline")
     await second.get_by_test_id("composer").press("Enter")
     orphan = log.locator('[data-testid="message"][data-role="me"]').filter(has_text="closed while offline")
@@ -594,8 +595,11 @@ async def test_a_server_restart_and_a_lost_ack_lose_nothing_and_store_nothing_tw
         assert (await alice_again.say("Back again"))["ok"]
         await expect(log.get_by_text("Back again")).to_have_count(1)
 
-        # The ack of a stored message is lost (the page goes away first): after a reload the
-        # widget sends it again with the same requestId, and the server stores it once.
+        # The ack of a stored message is lost (the page went away first): on the next page the
+        # widget sends it again with the same requestId, and the server stores it once. The
+        # storage is edited on a page of the shop without the widget, which could write over it.
+        shop.pages["/blank"] = "<!doctype html><title>Fern shop</title><p>Another page"
+        await page.goto(shop.url("/blank"))
         request_id = await page.evaluate(
             """(key) => {
               const state = JSON.parse(localStorage.getItem(key));
@@ -609,7 +613,7 @@ async def test_a_server_restart_and_a_lost_ack_lose_nothing_and_store_nothing_tw
         )
         frames = []
         page.on("websocket", lambda ws: ws.on("framesent", lambda frame: frames.append(frame)))
-        await page.reload()
+        await page.goto(shop.url("/restart"))
         await page.get_by_test_id("launcher").click()
         await expect(log.locator('[data-testid="message"] .text')).to_have_text(
             ["Before the restart", "While the server was down", "Back again"]
