@@ -115,6 +115,17 @@ class Person:
     async def wait_for_text(self, text: str) -> dict:
         return await self.wait_for("messageArrived", lambda m: m.get("text") == text)
 
+    async def wait_to_see(self, text: str, timeout: float = WAIT) -> None:
+        """Until a message with this text reached this connection, live or in a conversationInfo's
+        history (a connection that joins after it was stored gets it there)."""
+
+        def seen() -> bool:
+            history = (m for info in self.received["conversationInfo"] for m in info.get("messages", []))
+            return any(m.get("text") == text for m in (*self.received["messageArrived"], *history))
+
+        async with self._arrivals:
+            await asyncio.wait_for(self._arrivals.wait_for(seen), timeout)
+
     def texts(self) -> list[str]:
         return [m["text"] for m in self.received["messageArrived"] if m["type"] == "ChatMessage"]
 
