@@ -15,6 +15,8 @@ import socketio
 from django.conf import settings
 
 from chatserver.deliveries import Audience, Delivery
+from chatserver.guards import GuardedServer
+from chatserver.relay import ResyncingRedisManager
 
 logger = logging.getLogger(__name__)
 
@@ -25,7 +27,8 @@ AGENT_NAMESPACE = "/agent"
 def _client_manager() -> socketio.AsyncManager:
     if settings.REDIS_URL:
         # Relays emits between server processes (at most once: clients resync by sequence).
-        return socketio.AsyncRedisManager(settings.REDIS_URL, channel=settings.CHAT_INSTANCE)
+        # Clients that may have missed an event are dropped and resync (chatserver/relay.py).
+        return ResyncingRedisManager(settings.REDIS_URL, channel=settings.CHAT_INSTANCE)
     return socketio.AsyncManager()
 
 
@@ -34,7 +37,7 @@ def _cors_origins() -> list[str] | str:
     return "*" if origins == ["*"] else origins
 
 
-sio = socketio.AsyncServer(
+sio = GuardedServer(
     async_mode="asgi",
     client_manager=_client_manager(),
     cors_allowed_origins=_cors_origins(),

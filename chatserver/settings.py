@@ -63,6 +63,12 @@ ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 if env_bool("BEHIND_TLS_PROXY", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    # Behind TLS: cookies only over https, HSTS, and plain http redirected (docs/security.md).
+    SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = True
+    SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
+    SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31_536_000)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", False)
+    SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
 
 INSTALLED_APPS = [
     # Not "daphne": as an app it builds its event loop at django.setup(), before `serve` can
@@ -193,13 +199,22 @@ CHAT_MAX_TEXT_LENGTH = env_int("CHAT_MAX_TEXT_LENGTH", 10_000)
 CHAT_MAX_ATTACHMENTS = env_int("CHAT_MAX_ATTACHMENTS", 10)
 CHAT_MAX_PAYLOAD_BYTES = env_int("CHAT_MAX_PAYLOAD_BYTES", 1_000_000)
 CHAT_HISTORY_LIMIT = env_int("CHAT_HISTORY_LIMIT", 500)
+# Hardening (docs/security.md): what one client may cost the others.
+CHAT_MAX_OUTGOING_BYTES = env_int("CHAT_MAX_OUTGOING_BYTES", 4_000_000)
+CHAT_MAX_OUTGOING_PACKETS = env_int("CHAT_MAX_OUTGOING_PACKETS", 500)
+CHAT_MALFORMED_PACKET_LIMIT = env_int("CHAT_MALFORMED_PACKET_LIMIT", 20)
+CHAT_MAX_LIST_ITEMS = env_int("CHAT_MAX_LIST_ITEMS", 100)
+CHAT_MAX_PAYLOAD_NODES = env_int("CHAT_MAX_PAYLOAD_NODES", 5_000)
+CHAT_REDIS_RETRY = float(env_str("CHAT_REDIS_RETRY", "1.0"))
 CHAT_GREETING = env_str("CHAT_GREETING", "Welcome! An agent will be with you shortly.")
 
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    # Secrets stay out of logs: sids, query values and transcript ids are redacted (chatserver/accesslog.py).
+    "filters": {"redact": {"()": "chatserver.accesslog.RedactSecrets"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["redact"]}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {
         # WeasyPrint warns for each resource it refuses to fetch; that is by design.

@@ -258,6 +258,7 @@ class RegisterConnector(WireModel):
 
 
 _TOO_LARGE = {"string_too_long", "too_long"}
+MAX_ERROR_FIELDS = 10
 M = TypeVar("M", bound=BaseModel)
 
 
@@ -280,9 +281,9 @@ def error_from_details(errors: list[dict], *, drop_location: int = 0) -> Invalid
     long makes it PAYLOAD_TOO_LARGE."""
     fields: dict[str, str] = {}
     types = set()
-    for error in errors:
-        location = ".".join(str(part) for part in error.get("loc", ())[drop_location:]) or "payload"
-        fields.setdefault(location, str(error.get("msg", "")).removeprefix("Value error, "))
+    for error in errors[:MAX_ERROR_FIELDS]:  # an error ack stays small whatever came in
+        location = ".".join(str(part) for part in error.get("loc", ())[drop_location:])[:100] or "payload"
+        fields.setdefault(location, str(error.get("msg", "")).removeprefix("Value error, ")[:200])
         types.add(error.get("type"))
     if types and types <= _TOO_LARGE:
         return PayloadTooLarge("A field is longer than allowed.", fields=fields)

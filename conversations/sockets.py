@@ -25,6 +25,7 @@ from chatserver.errors import (
     SenderMismatch,
     UnknownEvent,
 )
+from chatserver.payloads import refuse_oversized
 from connectors import services as connector_services
 from conversations import selectors, services, wire
 from conversations.schemas import (
@@ -53,6 +54,7 @@ def acknowledged(schema):
                     data = _json_or_none(data)
                 if data is None and schema is Empty:
                     data = {}
+                refuse_oversized(data)  # before validation, whose cost grows with the input
                 result = await handler(self, sid, parse(schema, data))
             except ChatError as error:
                 return {"ok": False, "error": error.as_dict()}
