@@ -17,7 +17,7 @@ KEPT_QUERY_VALUES = {"EIO", "transport", "t", "j"}
 REDACTED = "[redacted]"
 # /api/customer/transcript/<conversation id>/<kind>, and the admin's transcript links.
 _CONVERSATION_IN_PATH = re.compile(r"(/transcript/|/conversation/)([^/?\s\"]+)")
-_SID_IN_TEXT = re.compile(r"((?:sid|session)[=\s:]+)[A-Za-z0-9_\-]{8,}", re.IGNORECASE)
+_SID_IN_TEXT = re.compile(r"(\bsid[=:]\s*)[A-Za-z0-9_\-]{8,}")
 
 
 def redact_path(path: str) -> str:

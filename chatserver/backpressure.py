@@ -7,8 +7,10 @@ transport are counted; past CHAT_MAX_OUTGOING_BYTES the TCP connection is aborte
 sees its transport close, reconnects and rejoins with lastSequence, and loses nothing: every
 message is stored before it is sent.
 
-The check is on what is already waiting, not on the new frame, so one large conversationInfo
-(up to CHAT_HISTORY_LIMIT messages) still reaches a client that reads.
+The check is on what is already waiting, not on the new frame, and a connection may have one
+frame more than the limit waiting (the largest it was sent since it last caught up), so one
+large conversationInfo (up to CHAT_HISTORY_LIMIT messages) still reaches a client that reads:
+a connection holds at most CHAT_MAX_OUTGOING_BYTES plus its largest frame.
 """
 
 import logging
@@ -34,17 +36,19 @@ def install() -> None:
 
     def handle_reply(self, message):
         if message.get("type") == "websocket.send" and self.transport is not None:
-            waiting = waiting_bytes(self.transport)
-            if waiting > settings.CHAT_MAX_OUTGOING_BYTES:
+            limit, waiting = settings.CHAT_MAX_OUTGOING_BYTES, waiting_bytes(self.transport)
+            if waiting <= limit:
+                self._chat_largest_frame = 0
+            elif waiting > limit + getattr(self, "_chat_largest_frame", 0):
                 if not getattr(self, "_chat_dropped", False):
                     self._chat_dropped = True
                     logger.warning(
-                        "dropped a websocket that fell %d bytes behind (CHAT_MAX_OUTGOING_BYTES=%d)",
-                        waiting,
-                        settings.CHAT_MAX_OUTGOING_BYTES,
+                        "dropped a websocket that fell %d bytes behind (CHAT_MAX_OUTGOING_BYTES=%d)", waiting, limit
                     )
                     self.transport.abortConnection()
                 return
+            frame = message.get("bytes") or message.get("text") or ""
+            self._chat_largest_frame = max(getattr(self, "_chat_largest_frame", 0), len(frame))
         return original(self, message)
 
     WebSocketProtocol.handle_reply = handle_reply
