@@ -107,8 +107,7 @@ async def test_a_dropped_client_rejoins_with_last_sequence_and_misses_nothing(lo
         pages = len(again.received["conversationInfo"])
         ack = await again.join(lastSequence=seen)
         assert ack["ok"], ack
-        async with again._arrivals:
-            await asyncio.wait_for(again._arrivals.wait_for(lambda: len(again.received["conversationInfo"]) > pages), 10)
+        await again.wait_for_count("conversationInfo", pages + 1)
         info = again.received["conversationInfo"][-1]
         sequences = [m["sequence"] for m in info["messages"]]
         if not sequences:
