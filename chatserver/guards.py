@@ -16,6 +16,7 @@ both do; after a server CLOSE or a Socket.IO disconnect they would not).
 
 import asyncio
 import logging
+import re
 import time
 from http.cookies import CookieError, SimpleCookie
 from urllib.parse import parse_qs
@@ -26,6 +27,8 @@ from django.conf import settings
 from engineio import exceptions as eio_exceptions
 from engineio import packet as eio_packet
 from socketio import packet as sio_packet
+
+from chatserver.errors import PayloadTooLarge
 
 logger = logging.getLogger("chatserver.guards")
 
@@ -67,11 +70,13 @@ class GuardedEngineServer(engineio.AsyncServer):
 
     async def drop(self, sid: str) -> None:
         """Close the connection's transport so that its client reconnects (see the module doc)."""
-        socket = self.sockets.pop(sid, None)
+        socket = self.sockets.get(sid)
         if socket is None:
             return
+        # Closing runs the disconnect handlers, which still read the session: forget it after.
         await socket.close(wait=False, abort=True, reason=self.reason.TRANSPORT_CLOSE)
         socket.queue.put_nowait(None)  # ends a pending long-poll, or the websocket writer
+        self.sockets.pop(sid, None)
 
 
 _original_receive = engineio.async_socket.AsyncSocket.receive
@@ -101,6 +106,25 @@ def _decode_or_unknown(self, encoded_packet) -> None:
 eio_packet.Packet.decode = _decode_or_unknown
 
 
+# What the string fields of one accepted event can hold at most, with room to spare: a text of
+# CHAT_MAX_TEXT_LENGTH, attachments' URLs, info.
+STRING_CHARACTERS_ACCEPTED = 100_000
+_JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*"')
+
+
+def has_too_many_values(text: str) -> bool:
+    """Whether a packet's JSON holds more than CHAT_MAX_PAYLOAD_NODES values, counted without
+    parsing it: python-socketio parses every integer with a Python callback (450,000 of them
+    took 260 ms), so the count must come first. Commas outside strings are counted, and the
+    strings are only looked at when there are that many commas at all (and could hold them)."""
+    limit, commas = settings.CHAT_MAX_PAYLOAD_NODES, text.count(",")
+    if commas < limit:
+        return False
+    if commas >= limit + STRING_CHARACTERS_ACCEPTED:  # more than all accepted fields' text could hold
+        return True
+    return _JSON_STRING.sub("", text).count(",") >= limit
+
+
 class GuardedServer(socketio.AsyncServer):
     """The AsyncServer, with malformed packets counted instead of raised."""
 
@@ -126,6 +150,8 @@ class GuardedServer(socketio.AsyncServer):
     async def _handle_eio_message(self, eio_sid, data):
         if eio_sid in self._binary_packet:
             return await super()._handle_eio_message(eio_sid, data)
+        if isinstance(data, str) and has_too_many_values(data):
+            return await self._refuse_unparsed(eio_sid, data)
         try:
             pkt = self.packet_class(encoded_packet=data)
         except (ValueError, TypeError, IndexError, KeyError, AttributeError):
@@ -144,6 +170,19 @@ class GuardedServer(socketio.AsyncServer):
             self._binary_packet[eio_sid] = pkt
         else:
             await self.malformed(eio_sid, "unexpected Socket.IO packet type")
+
+    async def _refuse_unparsed(self, eio_sid: str, data: str) -> None:
+        """Answer an event too big to parse with PAYLOAD_TOO_LARGE, from its header alone."""
+        try:
+            header = self.packet_class(encoded_packet=data[: data.index("[")])
+        except (ValueError, TypeError, IndexError):
+            return await self.malformed(eio_sid, "not a Socket.IO packet")
+        if header.packet_type == sio_packet.EVENT and header.id is not None:
+            error = PayloadTooLarge(f"The payload has more than {settings.CHAT_MAX_PAYLOAD_NODES} values.")
+            answer = {"ok": False, "error": error.as_dict()}
+            await self._send_packet(
+                eio_sid, self.packet_class(sio_packet.ACK, namespace=header.namespace, data=[answer], id=header.id)
+            )
 
     async def _handle_event(self, eio_sid, namespace, id, data):
         if not isinstance(data, list) or not data:
