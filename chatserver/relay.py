@@ -17,6 +17,7 @@ outage is logged once, not once per failed publish.
 
 import asyncio
 import logging
+import types
 
 import socketio
 from django.conf import settings
@@ -35,13 +36,15 @@ class ResyncingRedisManager(socketio.AsyncRedisManager):
         super()._redis_connect()
         pubsub = self.pubsub
         original_on_connect = pubsub.on_connect
+        manager = self
 
-        async def on_connect(connection):
+        async def on_connect(pubsub_self, connection):
             # redis-py re-subscribes by itself after a reconnect; that is a drop as well.
             await original_on_connect(connection)
-            self._subscribed()
+            manager._subscribed()
 
-        pubsub.on_connect = on_connect
+        # A bound method: redis-py keeps its connect callbacks as weak methods.
+        pubsub.on_connect = types.MethodType(on_connect, pubsub)
 
     def _subscribed(self) -> None:
         if self._subscribed_once:
