@@ -105,6 +105,12 @@ class EmailNotSent(ChatError):
     default_message = "The mail server did not take the transcript; try again later."
 
 
+class TranscriptBusy(ChatError):
+    code = "TRANSCRIPT_BUSY"
+    http_status = 503
+    default_message = "The server is rendering other transcripts; try again in a few seconds."
+
+
 class ConnectorUnknown(ChatError):
     code = "CONNECTOR_UNKNOWN"
     http_status = 404

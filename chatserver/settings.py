@@ -166,6 +166,8 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"
+# Kept files (rendered transcripts) through Django's storage: var/media by default.
+MEDIA_ROOT = VAR_DIR / "media"
 # The desk's own files and the browser libraries it uses, committed (see static/vendor/README.md).
 STATICFILES_DIRS = [BASE_DIR / "static"]
 
@@ -206,6 +208,8 @@ CHAT_MALFORMED_PACKET_LIMIT = env_int("CHAT_MALFORMED_PACKET_LIMIT", 20)
 CHAT_MAX_LIST_ITEMS = env_int("CHAT_MAX_LIST_ITEMS", 100)
 CHAT_MAX_PAYLOAD_NODES = env_int("CHAT_MAX_PAYLOAD_NODES", 5_000)
 CHAT_REDIS_RETRY = float(env_str("CHAT_REDIS_RETRY", "1.0"))
+CHAT_TRANSCRIPT_RENDERS = env_int("CHAT_TRANSCRIPT_RENDERS", 1)
+CHAT_TRANSCRIPT_RENDER_WAIT = env_int("CHAT_TRANSCRIPT_RENDER_WAIT", 10)
 CHAT_GREETING = env_str("CHAT_GREETING", "Welcome! An agent will be with you shortly.")
 
 LOGGING = {

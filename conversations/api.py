@@ -37,7 +37,7 @@ def customer_init(request: HttpRequest, payload: InitRequest):
 
 @router.get(
     "/transcript/{conversation_id}/{kind}",
-    response={200: None, 400: ErrorOut, 404: ErrorOut, 422: ErrorOut, 503: ErrorOut},
+    response={200: None, 400: ErrorOut, 404: ErrorOut, 422: ErrorOut, 503: ErrorOut},  # 503: TRANSCRIPT_BUSY too
 )
 def customer_transcript(request: HttpRequest, conversation_id: str, kind: str):
     """The transcript of an ended conversation: `pdf` returns it, `email` sends it to the customer."""
@@ -45,7 +45,7 @@ def customer_transcript(request: HttpRequest, conversation_id: str, kind: str):
         raise UnsupportedTranscriptType()
     conversation = selectors.ended_conversation(conversation_id)
     if kind == "pdf":
-        response = HttpResponse(transcripts.transcript_pdf(conversation), content_type="application/pdf")
+        response = HttpResponse(transcripts.stored_transcript_pdf(conversation), content_type="application/pdf")
         response["Content-Disposition"] = f'inline; filename="{transcripts.transcript_filename(conversation)}"'
         return response
     email = transcripts.transcript_email(conversation)
