@@ -15,7 +15,22 @@ from conversations.schemas import error_from_details
 
 logger = logging.getLogger(__name__)
 
-api = NinjaAPI(title="Customer chat server", version="1", docs_url="/docs", urls_namespace="api")
+
+class ChatAPI(NinjaAPI):
+    def get_openapi_schema(self, *args, **kwargs):
+        """The document, with the enums of path parameters the views check themselves."""
+        from conversations.api import OPENAPI_PATH_ENUMS
+
+        schema = super().get_openapi_schema(*args, **kwargs)
+        for operations in schema["paths"].values():
+            for operation in operations.values():
+                for parameter in operation.get("parameters", []):
+                    if parameter["name"] in OPENAPI_PATH_ENUMS:
+                        parameter["schema"]["enum"] = OPENAPI_PATH_ENUMS[parameter["name"]]
+        return schema
+
+
+api = ChatAPI(title="Customer chat server", version="1", docs_url="/docs", urls_namespace="api")
 
 
 class ErrorBody(Schema):

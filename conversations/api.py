@@ -9,6 +9,10 @@ from conversations import selectors, services, transcripts, wire
 from conversations.schemas import InitRequest
 
 router = Router(tags=["customer"])
+# Said in the OpenAPI document as the `kind` parameter's enum (chatserver.api); any other kind is
+# answered 400 UNSUPPORTED_TRANSCRIPT_TYPE rather than a validation error.
+TRANSCRIPT_KINDS = ("pdf", "email")
+OPENAPI_PATH_ENUMS = {"kind": list(TRANSCRIPT_KINDS)}
 
 
 class ParticipantOut(Schema):
@@ -23,7 +27,7 @@ class InitResponse(Schema):
     timestamp: str
 
 
-@router.post("/init", response={200: InitResponse, 400: ErrorOut, 409: ErrorOut})
+@router.post("/init", response={200: InitResponse, 400: ErrorOut, 409: ErrorOut, 413: ErrorOut})
 def customer_init(request: HttpRequest, payload: InitRequest):
     """Start a conversation for a customer; join it with the returned ids over Socket.IO."""
     result = services.conversation_start(request=payload)
@@ -41,7 +45,7 @@ def customer_init(request: HttpRequest, payload: InitRequest):
 )
 def customer_transcript(request: HttpRequest, conversation_id: str, kind: str):
     """The transcript of an ended conversation: `pdf` returns it, `email` sends it to the customer."""
-    if kind not in ("pdf", "email"):
+    if kind not in TRANSCRIPT_KINDS:
         raise UnsupportedTranscriptType()
     conversation = selectors.ended_conversation(conversation_id)
     if kind == "pdf":

@@ -108,10 +108,29 @@ def plain_json(value: Any, *, what: str) -> Any:
     return value
 
 
+IDENTIFIER_FIELDS = ("phone", "email", "refId", "firstName", "lastName")
+
+
+def _init_json_schema(schema: dict) -> None:
+    """Say in the OpenAPI document what validation enforces beyond the fields' own types (so
+    that generated requests are valid): the channel's pattern, at least one identifier, and
+    what extra fields may be."""
+    properties = schema["properties"]
+    properties["channel"].update(pattern=r"^\s*[A-Za-z0-9][A-Za-z0-9_-]{0,31}\s*$", minLength=1, maxLength=200)
+    properties["email"]["anyOf"] = [{"maxLength": 0}, {"format": "email"}]
+    schema["anyOf"] = [
+        {"required": [name], "properties": {name: {"type": "string", "pattern": r"\S"}}} for name in IDENTIFIER_FIELDS
+    ]
+    schema["maxProperties"] = len(properties) + MAX_INIT_EXTRA_FIELDS
+    schema["additionalProperties"] = {
+        "anyOf": [{"type": "string", "maxLength": 500}, {"type": "number"}, {"type": "boolean"}, {"type": "null"}]
+    }
+
+
 class InitRequest(WireModel):
     """POST /api/customer/init"""
 
-    model_config = ConfigDict(extra="allow")
+    model_config = ConfigDict(extra="allow", json_schema_extra=_init_json_schema)
 
     first_name: Short = ""
     last_name: Short = ""
