@@ -28,7 +28,10 @@ def _client_manager() -> socketio.AsyncManager:
     if settings.REDIS_URL:
         # Relays emits between server processes (at most once: clients resync by sequence).
         # Clients that may have missed an event are dropped and resync (chatserver/relay.py).
-        return ResyncingRedisManager(settings.REDIS_URL, channel=settings.CHAT_INSTANCE)
+        # A Redis that cannot be reached fails each emit within 2 s instead of the OS's minutes.
+        return ResyncingRedisManager(
+            settings.REDIS_URL, channel=settings.CHAT_INSTANCE, redis_options={"socket_connect_timeout": 2}
+        )
     return socketio.AsyncManager()
 
 
