@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 8080
 HOST ?= 127.0.0.1
 
-.PHONY: run test lint format migrate admin bench clean browser system system-test node
+.PHONY: run test lint format migrate admin bench clean browser system system-test node mutate
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -68,6 +68,11 @@ node_modules/.package-lock.json: package.json package-lock.json
 test: lint browser system-test node
 	$(BIN)/python -m pytest
 	bash tests/backends.sh $(BIN)/python -m pytest -m e2e
+
+# Mutation testing of the security-critical modules (see [tool.mutmut] in pyproject.toml); slow, not in CI.
+# What survives is recorded in docs/mutation.md.
+mutate: $(VENV)/.installed-test
+	$(BIN)/mutmut run; $(BIN)/mutmut results
 
 bench: $(VENV)/.installed-test
 	$(BIN)/python bench/load.py

@@ -30,7 +30,7 @@ def _bearer(request: HttpRequest) -> str:
     return header.removeprefix("Bearer ").strip() if header.startswith("Bearer ") else ""
 
 
-@router.post("/login", response={200: LoginOut, 400: ErrorOut, 401: ErrorOut, 429: ErrorOut})
+@router.post("/login", response={200: LoginOut, 400: ErrorOut, 401: ErrorOut, 413: ErrorOut, 429: ErrorOut})
 def agent_login(request: HttpRequest, payload: AgentLogin):
     """Exchange an agent's username and password for a bearer token (auth of the /agent namespace)."""
     token, issued = auth.agent_login(

@@ -1,10 +1,12 @@
 """How agents prove who they are: a login that issues an expiring bearer token (stored as its
 SHA-256 only), or the Django session of the agent desk. Failed logins are throttled per
-username and, more loosely (a contact centre's agents often share one address), per client
-address, through Django's cache (Redis when REDIS_URL is set)."""
+username and address pair, more loosely per address (a contact centre's agents often share
+one), and slowed past a high ceiling per username, through Django's cache (Redis when
+REDIS_URL is set): nobody can lock an agent out (see login_attempt)."""
 
 import contextlib
 import secrets
+import time
 from datetime import timedelta
 from importlib import import_module
 
@@ -21,34 +23,68 @@ from chatserver.errors import TooManyAttempts, Unauthorized
 from chatserver.ids import digest
 
 
-def _failure_keys(username: str, client_ip: str) -> list[str]:
-    return [f"login-failures:user:{digest(username.lower())}", f"login-failures:ip:{client_ip}"]
+def _user(username: str) -> str:
+    return digest(username.lower())
 
 
-def _count(key: str) -> int:
-    cache.add(key, 0, timeout=settings.CHAT_LOGIN_WINDOW)
+def _count(key: str, timeout: int) -> int:
+    cache.add(key, 0, timeout=timeout)
     try:
         return cache.incr(key)
     except ValueError:  # expired between add and incr
-        cache.set(key, 1, timeout=settings.CHAT_LOGIN_WINDOW)
+        cache.set(key, 1, timeout=timeout)
         return 1
+
+
+def _is_usual_address(username: str, client_ip: str) -> bool:
+    return cache.get(f"login-usual:{_user(username)}:{digest(client_ip)}") is not None
+
+
+def _slow_down(username: str) -> None:
+    """Past the per-username ceiling, from an address the agent has not logged in from, one
+    attempt per delay, the delay doubling with each failure up to CHAT_LOGIN_MAX_DELAY: the
+    username is slowed for everyone else, never locked for the agent."""
+    user = _user(username)
+    failures = cache.get(f"login-failures:user:{user}", 0)
+    over = failures - settings.CHAT_LOGIN_SLOW_AFTER
+    if over < 0:
+        return
+    now = time.time()
+    if now < cache.get(f"login-next:{user}", 0):
+        raise TooManyAttempts("Too many failed logins for this username; try again in a few seconds.")
+    delay = min(settings.CHAT_LOGIN_MAX_DELAY, 0.5 * 2 ** min(over, 16))
+    cache.set(f"login-next:{user}", now + delay, timeout=settings.CHAT_LOGIN_WINDOW)
 
 
 def login_attempt(*, username: str, client_ip: str) -> None:
     """Count a login attempt as failed *before* the password is checked, so that parallel
     guesses cannot all slip in while the slow hash runs; refuse once there were too many
-    (the API login, the desk and the admin count together). login_succeeded takes it back."""
-    by_user_key, by_address_key = _failure_keys(username, client_ip)
-    by_user, by_address = _count(by_user_key), _count(by_address_key)
-    if by_user > settings.CHAT_LOGIN_MAX_FAILURES or by_address > settings.CHAT_LOGIN_MAX_FAILURES_PER_ADDRESS:
+    (the API login, the desk and the admin count together). login_succeeded takes it back.
+
+    Failures lock only the username *from that address* (CHAT_LOGIN_MAX_FAILURES); the address
+    as a whole has a looser limit (CHAT_LOGIN_MAX_FAILURES_PER_ADDRESS: agents often share
+    one); the username from everywhere has a much higher ceiling past which attempts are
+    slowed, not refused, and never from an address the agent logged in from before."""
+    window, user = settings.CHAT_LOGIN_WINDOW, _user(username)
+    usual = _is_usual_address(username, client_ip)
+    if not usual:
+        _slow_down(username)
+    by_pair = _count(f"login-failures:pair:{user}:{digest(client_ip)}", window)
+    by_address = _count(f"login-failures:ip:{digest(client_ip)}", window)
+    _count(f"login-failures:user:{user}", window)
+    if by_pair > settings.CHAT_LOGIN_MAX_FAILURES or (
+        by_address > settings.CHAT_LOGIN_MAX_FAILURES_PER_ADDRESS and not usual
+    ):
         raise TooManyAttempts()
 
 
 def login_succeeded(*, username: str, client_ip: str) -> None:
-    by_user_key, by_address_key = _failure_keys(username, client_ip)
-    cache.delete(by_user_key)
-    with contextlib.suppress(ValueError):
-        cache.decr(by_address_key)
+    user = _user(username)
+    cache.delete_many([f"login-failures:pair:{user}:{digest(client_ip)}"])
+    for key in (f"login-failures:user:{user}", f"login-failures:ip:{digest(client_ip)}"):
+        with contextlib.suppress(ValueError):
+            cache.decr(key)
+    cache.set(f"login-usual:{user}:{digest(client_ip)}", 1, timeout=settings.CHAT_LOGIN_USUAL_ADDRESS_DAYS * 86400)
 
 
 def agent_login(*, username: str, password: str, client_ip: str) -> tuple[str, AgentToken]:

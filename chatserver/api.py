@@ -15,11 +15,26 @@ from conversations.schemas import error_from_details
 
 logger = logging.getLogger(__name__)
 
+
+class ChatAPI(NinjaAPI):
+    def get_openapi_schema(self, *args, **kwargs):
+        """The document, with the enums of path parameters the views check themselves."""
+        from conversations.api import OPENAPI_PATH_ENUMS
+
+        schema = super().get_openapi_schema(*args, **kwargs)
+        for operations in schema["paths"].values():
+            for operation in operations.values():
+                for parameter in operation.get("parameters", []):
+                    if parameter["name"] in OPENAPI_PATH_ENUMS:
+                        parameter["schema"]["enum"] = OPENAPI_PATH_ENUMS[parameter["name"]]
+        return schema
+
+
 API_DESCRIPTION = (
     "The REST half of the chat server. Most of the API is Socket.IO: its events, payloads, acks and error codes"
     " are in the [AsyncAPI document](/api/asyncapi.json); the protocol in prose is in [/docs/](/docs/)."
 )
-api = NinjaAPI(
+api = ChatAPI(
     title="Customer chat server", version="1", description=API_DESCRIPTION, docs_url="/docs", urls_namespace="api"
 )
 

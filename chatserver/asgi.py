@@ -16,14 +16,16 @@ from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler  # noqa: 
 
 from agents.sockets import AgentNamespace  # noqa: E402
 from chatserver import realtime, worker  # noqa: E402
+from chatserver.guards import PollingSessionGuard  # noqa: E402
 from conversations.sockets import CustomerNamespace  # noqa: E402
 from routing.sweep import sweep_forever  # noqa: E402
 
 realtime.sio.register_namespace(CustomerNamespace(realtime.CUSTOMER_NAMESPACE))
 realtime.sio.register_namespace(AgentNamespace(realtime.AGENT_NAMESPACE))
 
-socketio_app = socketio.ASGIApp(
-    realtime.sio, other_asgi_app=ASGIStaticFilesHandler(django_asgi_app), socketio_path="socket.io"
+socketio_app = PollingSessionGuard(
+    socketio.ASGIApp(realtime.sio, other_asgi_app=ASGIStaticFilesHandler(django_asgi_app), socketio_path="socket.io"),
+    realtime.sio,
 )
 workers = ChannelNameRouter({worker.WORKER_CHANNEL: worker.JobConsumer.as_asgi()})
 router = ProtocolTypeRouter({"http": socketio_app, "websocket": socketio_app, "channel": workers})

@@ -111,6 +111,12 @@ class PdfUnavailable(ChatError):
     default_message = "This server cannot make PDFs: WeasyPrint or the system's Pango is missing (see the README)."
 
 
+class TranscriptBusy(ChatError):
+    code = "TRANSCRIPT_BUSY"
+    http_status = 503
+    default_message = "The server is rendering other transcripts; try again in a few seconds."
+
+
 class ConnectorUnknown(ChatError):
     code = "CONNECTOR_UNKNOWN"
     http_status = 404

@@ -15,6 +15,8 @@ import socketio
 from django.conf import settings
 
 from chatserver.deliveries import Audience, Delivery
+from chatserver.guards import GuardedServer
+from chatserver.relay import ResyncingRedisManager
 
 logger = logging.getLogger(__name__)
 
@@ -25,7 +27,11 @@ AGENT_NAMESPACE = "/agent"
 def _client_manager() -> socketio.AsyncManager:
     if settings.REDIS_URL:
         # Relays emits between server processes (at most once: clients resync by sequence).
-        return socketio.AsyncRedisManager(settings.REDIS_URL, channel=settings.CHAT_INSTANCE)
+        # Clients that may have missed an event are dropped and resync (chatserver/relay.py).
+        # A Redis that cannot be reached fails each emit within 2 s instead of the OS's minutes.
+        return ResyncingRedisManager(
+            settings.REDIS_URL, channel=settings.CHAT_INSTANCE, redis_options={"socket_connect_timeout": 2}
+        )
     return socketio.AsyncManager()
 
 
@@ -36,7 +42,7 @@ def _cors_origins():
     return "*" if origins == ["*"] else socketio_origin_check
 
 
-sio = socketio.AsyncServer(
+sio = GuardedServer(
     async_mode="asgi",
     client_manager=_client_manager(),
     cors_allowed_origins=_cors_origins(),

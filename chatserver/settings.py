@@ -64,6 +64,12 @@ ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 if env_bool("BEHIND_TLS_PROXY", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    # Behind TLS: cookies only over https, HSTS, and plain http redirected (docs/security.md).
+    SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = True
+    SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
+    SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31_536_000)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", False)
+    SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
 
 INSTALLED_APPS = [
     # Not "daphne": as an app it builds its event loop at django.setup(), before `serve` can
@@ -166,6 +172,8 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"
+# Kept files (rendered transcripts) through Django's storage: var/media by default.
+MEDIA_ROOT = VAR_DIR / "media"
 # The desk's own files and the browser libraries it uses, committed (see static/vendor/README.md).
 STATICFILES_DIRS = [BASE_DIR / "static"]
 
@@ -211,12 +219,23 @@ CHAT_ATTACHMENT_TYPES = env_list(
     "CHAT_ATTACHMENT_TYPES", ["image/png", "image/jpeg", "image/gif", "image/webp", "application/pdf", "text/plain"]
 )
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(VAR_DIR / "media")))
+# Hardening (docs/security.md): what one client may cost the others.
+CHAT_MAX_OUTGOING_BYTES = env_int("CHAT_MAX_OUTGOING_BYTES", 1_000_000)
+CHAT_MAX_OUTGOING_PACKETS = env_int("CHAT_MAX_OUTGOING_PACKETS", 500)
+CHAT_MALFORMED_PACKET_LIMIT = env_int("CHAT_MALFORMED_PACKET_LIMIT", 20)
+CHAT_MAX_LIST_ITEMS = env_int("CHAT_MAX_LIST_ITEMS", 100)
+CHAT_MAX_PAYLOAD_NODES = env_int("CHAT_MAX_PAYLOAD_NODES", 5_000)
+CHAT_REDIS_RETRY = float(env_str("CHAT_REDIS_RETRY", "1.0"))
+CHAT_TRANSCRIPT_RENDERS = env_int("CHAT_TRANSCRIPT_RENDERS", 1)
+CHAT_TRANSCRIPT_RENDER_WAIT = env_int("CHAT_TRANSCRIPT_RENDER_WAIT", 10)
 
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    # Secrets stay out of logs: sids, query values and transcript ids are redacted (chatserver/accesslog.py).
+    "filters": {"redact": {"()": "chatserver.accesslog.RedactSecrets"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["redact"]}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {
         # WeasyPrint warns for each resource it refuses to fetch; that is by design.
@@ -251,6 +270,9 @@ CHAT_CALLBACK_ADDRESS_WINDOW = env_int("CHAT_CALLBACK_ADDRESS_WINDOW", 3600)
 CHAT_CALLBACK_MAX_PER_PHONE = env_int("CHAT_CALLBACK_MAX_PER_PHONE", 3)
 CHAT_CALLBACK_PHONE_WINDOW = env_int("CHAT_CALLBACK_PHONE_WINDOW", 86400)
 
+CHAT_LOGIN_SLOW_AFTER = env_int("CHAT_LOGIN_SLOW_AFTER", 100)
+CHAT_LOGIN_MAX_DELAY = env_int("CHAT_LOGIN_MAX_DELAY", 30)
+CHAT_LOGIN_USUAL_ADDRESS_DAYS = env_int("CHAT_LOGIN_USUAL_ADDRESS_DAYS", 30)
 CHAT_SWEEP_INTERVAL = float(env_str("CHAT_SWEEP_INTERVAL", "1.0"))
 CHAT_CONNECTION_STALE = env_int("CHAT_CONNECTION_STALE", 30)
 

@@ -10,6 +10,10 @@ from conversations.schemas import InitRequest
 from widget import identity
 
 router = Router(tags=["customer"])
+# Said in the OpenAPI document as the `kind` parameter's enum (chatserver.api); any other kind is
+# answered 400 UNSUPPORTED_TRANSCRIPT_TYPE rather than a validation error.
+TRANSCRIPT_KINDS = ("pdf", "email")
+OPENAPI_PATH_ENUMS = {"kind": list(TRANSCRIPT_KINDS)}
 
 
 class ParticipantOut(Schema):
@@ -28,7 +32,7 @@ class InitResponse(Schema):
     timestamp: str
 
 
-@router.post("/init", response={200: InitResponse, 400: ErrorOut, 401: ErrorOut, 409: ErrorOut})
+@router.post("/init", response={200: InitResponse, 400: ErrorOut, 401: ErrorOut, 409: ErrorOut, 413: ErrorOut})
 def customer_init(request: HttpRequest, payload: InitRequest):
     """Start a conversation for a customer; join it with the returned ids over Socket.IO."""
     verified = identity.init_is_verified(origin=request.headers.get("Origin"), request=payload)
@@ -43,16 +47,17 @@ def customer_init(request: HttpRequest, payload: InitRequest):
 
 @router.get(
     "/transcript/{conversation_id}/{kind}",
+    # 503: PDF_UNAVAILABLE, or TRANSCRIPT_BUSY
     response={200: None, 202: EmailQueued, 400: ErrorOut, 404: ErrorOut, 422: ErrorOut, 429: ErrorOut, 503: ErrorOut},
 )
 def customer_transcript(request: HttpRequest, conversation_id: str, kind: str):
     """The transcript of an ended conversation: `pdf` returns it, `email` queues it for the
     customer's address (sent in the background; a few times an hour at most)."""
-    if kind not in ("pdf", "email"):
+    if kind not in TRANSCRIPT_KINDS:
         raise UnsupportedTranscriptType()
     conversation = selectors.ended_conversation(conversation_id)
     if kind == "pdf":
-        response = HttpResponse(transcripts.transcript_pdf(conversation), content_type="application/pdf")
+        response = HttpResponse(transcripts.stored_transcript_pdf(conversation), content_type="application/pdf")
         response["Content-Disposition"] = f'inline; filename="{transcripts.transcript_filename(conversation)}"'
         return response
     transcript_emails.transcript_email_request(conversation_id=conversation.id)

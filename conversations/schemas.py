@@ -119,11 +119,30 @@ INIT_EXAMPLE = {
 }
 
 
+IDENTIFIER_FIELDS = ("phone", "email", "refId", "firstName", "lastName")
+
+
+def _init_json_schema(schema: dict) -> None:
+    """Say in the OpenAPI document what validation enforces beyond the fields' own types (so
+    that generated requests are valid): the channel's pattern, at least one identifier, and
+    what extra fields may be."""
+    properties = schema["properties"]
+    properties["channel"].update(pattern=r"^\s*[A-Za-z0-9][A-Za-z0-9_-]{0,31}\s*$", minLength=1, maxLength=200)
+    properties["email"]["anyOf"] = [{"maxLength": 0}, {"format": "email"}]
+    schema["anyOf"] = [
+        {"required": [name], "properties": {name: {"type": "string", "pattern": r"\S"}}} for name in IDENTIFIER_FIELDS
+    ]
+    schema["maxProperties"] = len(properties) + MAX_INIT_EXTRA_FIELDS
+    schema["examples"] = [INIT_EXAMPLE]  # what /api/docs' "Try it out" sends: a body the server accepts
+    schema["additionalProperties"] = {
+        "anyOf": [{"type": "string", "maxLength": 500}, {"type": "number"}, {"type": "boolean"}, {"type": "null"}]
+    }
+
+
 class InitRequest(WireModel):
     """POST /api/customer/init"""
 
-    # The example is what /api/docs' "Try it out" sends: it must be a body the server accepts.
-    model_config = ConfigDict(extra="allow", json_schema_extra={"examples": [INIT_EXAMPLE]})
+    model_config = ConfigDict(extra="allow", json_schema_extra=_init_json_schema)
 
     first_name: Short = ""
     last_name: Short = ""
@@ -277,6 +296,7 @@ class RegisterConnector(WireModel):
 
 
 _TOO_LARGE = {"string_too_long", "too_long"}
+MAX_ERROR_FIELDS = 10
 M = TypeVar("M", bound=BaseModel)
 
 
@@ -299,9 +319,9 @@ def error_from_details(errors: list[dict], *, drop_location: int = 0) -> Invalid
     long makes it PAYLOAD_TOO_LARGE."""
     fields: dict[str, str] = {}
     types = set()
-    for error in errors:
-        location = ".".join(str(part) for part in error.get("loc", ())[drop_location:]) or "payload"
-        fields.setdefault(location, str(error.get("msg", "")).removeprefix("Value error, "))
+    for error in errors[:MAX_ERROR_FIELDS]:  # an error ack stays small whatever came in
+        location = ".".join(str(part) for part in error.get("loc", ())[drop_location:])[:100] or "payload"
+        fields.setdefault(location, str(error.get("msg", "")).removeprefix("Value error, ")[:200])
         types.add(error.get("type"))
     if types and types <= _TOO_LARGE:
         return PayloadTooLarge("A field is longer than allowed.", fields=fields)

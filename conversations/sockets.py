@@ -5,6 +5,7 @@ Customers (and the connectors that speak for them) use the default namespace; ag
 /agent (agents.sockets), where the connection itself is authenticated.
 """
 
+import contextlib
 import json
 import logging
 from collections.abc import Awaitable, Callable
@@ -25,6 +26,7 @@ from chatserver.errors import (
     SenderMismatch,
     UnknownEvent,
 )
+from chatserver.payloads import refuse_oversized
 from connectors import services as connector_services
 from conversations import selectors, services, wire
 from conversations.schemas import (
@@ -53,6 +55,7 @@ def acknowledged(schema):
                     data = _json_or_none(data)
                 if data is None and schema is Empty:
                     data = {}
+                refuse_oversized(data)  # before validation, whose cost grows with the input
                 result = await handler(self, sid, parse(schema, data))
             except ChatError as error:
                 return {"ok": False, "error": error.as_dict()}
@@ -132,12 +135,16 @@ class ConversationNamespace(socketio.AsyncNamespace):
         return participant_id
 
     async def remember_join(self, sid: str, conversation_id: str, participant_id: str, join_key: str = "") -> None:
-        async with self.session(sid) as session:
-            session.setdefault("joined", {})[conversation_id] = (participant_id, join_key or participant_id)
+        # A connection closed mid-join has no session left: what the join stored still stands,
+        # and its announcements still go out (no KeyError traceback).
+        with contextlib.suppress(KeyError):
+            async with self.session(sid) as session:
+                session.setdefault("joined", {})[conversation_id] = (participant_id, join_key or participant_id)
 
     async def forget_join(self, sid: str, conversation_id: str) -> None:
-        async with self.session(sid) as session:
-            session.setdefault("joined", {}).pop(conversation_id, None)
+        with contextlib.suppress(KeyError):
+            async with self.session(sid) as session:
+                session.setdefault("joined", {}).pop(conversation_id, None)
 
     async def enter(self, sid: str, conversation_id: str, participant_id: str, join_key: str = "") -> None:
         await self.remember_join(sid, conversation_id, participant_id, join_key)

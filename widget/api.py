@@ -6,6 +6,7 @@ from django.utils import timezone
 from ninja import File, Form, Router, Schema
 from ninja.files import UploadedFile
 
+from chatserver.api import ErrorOut
 from conversations import selectors
 from routing.hours import queue_status
 from routing.models import Queue
@@ -45,7 +46,13 @@ def customer_queues(request: HttpRequest):
     return {"queues": queues, "attachments": attachments.limits().as_json()}
 
 
-@router.post("/attachments", response={200: AttachmentOut})
+@router.post(
+    "/attachments",
+    response={
+        200: AttachmentOut,
+        **{status: ErrorOut for status in (400, 403, 404, 409, 413, 415, 422)},
+    },
+)
 def customer_attachment(
     request: HttpRequest, conversationId: Form[str], participantId: Form[str], file: File[UploadedFile]
 ):

@@ -112,6 +112,12 @@ class Person:
             )
             return next(p for p in self.received[event] if predicate(p))
 
+    async def wait_for_count(self, event: str, count: int, timeout: float = WAIT) -> list:
+        """Wait until `count` `event` payloads have arrived (so far or within `timeout`)."""
+        async with self._arrivals:
+            await asyncio.wait_for(self._arrivals.wait_for(lambda: len(self.received[event]) >= count), timeout)
+            return self.received[event][:count]
+
     async def wait_for_text(self, text: str) -> dict:
         return await self.wait_for("messageArrived", lambda m: m.get("text") == text)
 

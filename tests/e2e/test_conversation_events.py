@@ -201,7 +201,13 @@ async def test_conversations_do_not_leak_into_each_other(start_chat, add_agent):
     assert (await first_agent.say("for Ann only"))["ok"]
     assert (await second.say("Ben here"))["ok"]
     await first.wait_for_text("for Ann only")
-    await asyncio.sleep(0.2)
+    # A marker sent to Ben after both: his socket gets events in order, so had "for Ann only"
+    # leaked to him it would have come before the marker.
+    bens_other_tab = await second.another_connection()
+    assert (await bens_other_tab.join())["ok"]
+    assert (await bens_other_tab.say("marker"))["ok"]
+    await second.wait_for_text("marker")
+    await bens_other_tab.disconnect()
     assert "for Ann only" not in second.texts()
     assert "Ben here" not in first.texts() + first_agent.texts()
 

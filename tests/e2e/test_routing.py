@@ -1,9 +1,11 @@
 """Queues, offers and hand-off: a customer reaches a person."""
 
 import asyncio
+from datetime import timedelta
 
 import pytest
 from asgiref.sync import sync_to_async
+from django.db.models import F
 
 from agents.models import AgentProfile
 from conversations.models import Conversation, Participant
@@ -35,6 +37,13 @@ async def accept(agent, customer) -> dict:
     ack = await agent.emit("acceptConversation", {"conversationId": customer.conversation_id})
     agent.takes(ack)
     return ack
+
+
+async def idle_longer(agent) -> None:
+    """The controlled clock of routing's "longest idle first": make `agent` idle a minute longer."""
+    await sync_to_async(
+        lambda: AgentProfile.objects.filter(pk=agent.agent_id).update(idle_since=F("idle_since") - timedelta(minutes=1))
+    )()
 
 
 async def make_queue(name: str, **fields) -> Queue:
@@ -96,8 +105,8 @@ async def test_the_subject_picks_the_queue_by_name(sign_in, start_chat):
 async def test_a_rejected_offer_goes_to_the_next_agent(sign_in, start_chat):
     alice, bob = await sign_in("alice"), await sign_in("bob")
     await ready(alice)
-    await asyncio.sleep(0.05)
-    await ready(bob)  # alice has been idle longer: she is offered first
+    await ready(bob)
+    await idle_longer(alice)  # alice has been idle longer: she is offered first
     customer = await start_chat()
     await alice.wait_for("conversationOffered", offered(customer.conversation_id))
     assert bob.received["conversationOffered"] == []
@@ -145,8 +154,12 @@ async def test_an_agent_is_offered_no_more_chats_than_its_capacity(sign_in, star
     await accept(alice, first)
     second = await start_chat(firstName="Ben")
     await second.wait_for("messageArrived", activity("handOff"))
-    await asyncio.sleep(0.6)  # a few sweeps
+    # A routing pass has placed Ben once another agent with room gets his offer: alice had none.
+    carol = await sign_in("carol")
+    await ready(carol)
+    await carol.wait_for("conversationOffered", offered(second.conversation_id))
     assert [o["conversation"]["id"] for o in alice.received["conversationOffered"]] == [first.conversation_id]
+    await carol.disconnect()  # her offer goes back: only alice is left for Ben
 
     assert (await alice.end())["ok"]
     await alice.wait_for("conversationOffered", offered(second.conversation_id))
@@ -246,8 +259,14 @@ async def test_an_agent_who_drops_and_returns_in_time_keeps_its_chat_and_misses_
     await ready(alice)
     customer = await start_chat()
     await take(alice, customer)
+    await make_queue("Elsewhere")
+    bob = await sign_in("bob", queues=["elsewhere"])  # drops with alice, does not come back: the clock
+    await ready(bob)
+    bobs_customer = await start_chat(subject="elsewhere")
+    await take(bob, bobs_customer)
 
     await alice.sio.disconnect()
+    await bob.sio.disconnect()
     assert (await customer.say("Did you go?"))["ok"]
     back = await alice.another_connection()
     try:
@@ -256,7 +275,8 @@ async def test_an_agent_who_drops_and_returns_in_time_keeps_its_chat_and_misses_
         back.conversation_id = customer.conversation_id
         assert (await back.say("Still here."))["ok"]  # no join needed: the chat resumed
         await customer.wait_for_text("Still here.")
-        await asyncio.sleep(2.5)  # past the grace period: still her chat
+        # Past the grace period (bob's chat goes back to the queue): alice's is still hers.
+        await bobs_customer.wait_for("messageArrived", activity("participantLeft"), timeout=6)
         assert await agents_in(customer.conversation_id) == ["Alice"]
     finally:
         await back.disconnect()

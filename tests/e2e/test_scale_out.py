@@ -4,7 +4,9 @@ import asyncio
 import os
 
 import pytest
+from asgiref.sync import sync_to_async
 
+from routing.models import Offer
 from tests.conftest import start_server, stop_server
 from tests.e2e.people import Person, init_conversation
 
@@ -66,9 +68,15 @@ async def test_with_agents_on_both_processes_each_offer_goes_to_exactly_one(serv
         assert (await customer.join())["ok"]
         customers.append(customer.conversation_id)
 
-    await asyncio.sleep(1.5)  # several sweeps on both processes
-    offered = [offer["conversation"]["id"] for agent in agents for offer in agent.received["conversationOffered"]]
-    assert sorted(offered) == sorted(customers)
+    def offered() -> list[str]:
+        return [offer["conversation"]["id"] for agent in agents for offer in agent.received["conversationOffered"]]
+
+    async with asyncio.timeout(10):  # until each is offered, by sweeps on both processes
+        while set(offered()) != set(customers):
+            await asyncio.sleep(0.05)
+    assert sorted(offered()) == sorted(customers)
+    pending = await sync_to_async(list)(Offer.objects.pending().values_list("conversation_id", flat=True))
+    assert sorted(pending) == sorted(customers)  # one offer each, in the database too
 
 
 async def test_agents_on_two_processes_changing_state_while_many_wait_never_fail(server, other_server, sign_in, people):

@@ -25,13 +25,18 @@ class Command(BaseCommand):
             asyncio.set_event_loop_policy(uvloop.EventLoopPolicy())
         except ImportError:
             pass
-        from daphne.cli import CommandLineInterface
+        from daphne import cli
+
+        from chatserver import accesslog, backpressure
+
+        backpressure.install()
+        cli.AccessLogGenerator = accesslog.RedactingAccessLog  # sids and transcript ids never logged
 
         self.stdout.write(start_up_message(host, port))
         # X-Forwarded-For names the client only behind a proxy that sets it; otherwise anyone
         # could pick their own address (and slip past the per-address login limit).
         proxy = ["--proxy-headers"] if settings.CHAT_TRUST_PROXY_HEADERS else []
-        CommandLineInterface().run(["-b", host, "-p", str(port), *proxy, "chatserver.asgi:application"])
+        cli.CommandLineInterface().run(["-b", host, "-p", str(port), *proxy, "chatserver.asgi:application"])
 
 
 def start_up_message(host: str, port: int) -> str:
