@@ -65,10 +65,12 @@ def unexpected(request: HttpRequest, exc: Exception) -> HttpResponse:
 
 def _mount() -> None:
     from agents.api import router as agent_router
+    from connectors.api import router as campaign_router
     from conversations.api import router as customer_router
 
     api.add_router("/customer", customer_router)
     api.add_router("/agent", agent_router)
+    api.add_router("/campaign", campaign_router)
 
 
 _mount()

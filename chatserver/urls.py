@@ -1,5 +1,5 @@
 from django.contrib import admin
-from django.urls import path
+from django.urls import include, path
 
 from agents import desk
 from chatserver.api import api
@@ -7,6 +7,7 @@ from chatserver.api import api
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/", api.urls),
+    path("connectors/", include("connectors.urls")),
     path("agent/", desk.desk, name="agent-desk"),
     path("agent/login/", desk.login, name="agent-login"),
     path("agent/logout/", desk.logout, name="agent-logout"),
