@@ -44,7 +44,7 @@ def count_request(api_key: ApiKey) -> None:
     (a fixed window in the cache: shared by all processes on Redis)."""
     window = settings.CHAT_CAMPAIGN_RATE_WINDOW
     slot = int(timezone.now().timestamp() // window)
-    key = f"campaign-rate:{api_key.pk}:{slot}"
+    key = f"campaign-rate:{api_key.key_hash[:16]}:{slot}"
     cache.add(key, 0, timeout=window + 1)
     if cache.incr(key) > settings.CHAT_CAMPAIGN_RATE_LIMIT:
         raise RateLimited(f"At most {settings.CHAT_CAMPAIGN_RATE_LIMIT} messages per {window} s for one key.")
