@@ -205,6 +205,8 @@ LOGGING = {
         # WeasyPrint warns for each resource it refuses to fetch; that is by design.
         "weasyprint": {"level": "ERROR"},
         "fontTools": {"level": "WARNING"},
+        # The twilio library logs every request's headers at INFO.
+        "twilio.http_client": {"level": "WARNING"},
     },
 }
 CHAT_SITE_NAME = env_str("CHAT_SITE_NAME", "Customer chat")

@@ -191,7 +191,9 @@ def backoff(attempts: int) -> float:
 
 @transaction.atomic
 def _after_attempt(outbound_id: str, outcome) -> None:
-    outbound = OutboundMessage.objects.select_for_update().get(id=outbound_id)
+    outbound = OutboundMessage.objects.select_for_update().filter(id=outbound_id).first()
+    if outbound is None:  # deleted meanwhile (in admin, or a test emptying the tables)
+        return
     outbound.claimed_until = None
     if isinstance(outcome, NotReachable):
         outbound.save(update_fields=["claimed_until", "updated_at"])

@@ -5,7 +5,8 @@ from ninja import Router, Schema
 
 from chatserver.api import ErrorOut
 from chatserver.errors import EmailNotSent, UnsupportedTranscriptType
-from conversations import selectors, services, transcripts, wire
+from connectors import inbound
+from conversations import selectors, transcripts, wire
 from conversations.schemas import InitRequest
 
 router = Router(tags=["customer"])
@@ -25,8 +26,9 @@ class InitResponse(Schema):
 
 @router.post("/init", response={200: InitResponse, 400: ErrorOut, 409: ErrorOut})
 def customer_init(request: HttpRequest, payload: InitRequest):
-    """Start a conversation for a customer; join it with the returned ids over Socket.IO."""
-    result = services.conversation_start(request=payload)
+    """Start a conversation for a customer; join it with the returned ids over Socket.IO. On a
+    connector's channel a contact (phone or refId) with an open conversation continues it."""
+    result = inbound.conversation_for_contact(request=payload)
     return {
         "conversationId": result.conversation.id,
         "participant": {"id": result.customer.join_key, "name": result.customer.name},

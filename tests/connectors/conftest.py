@@ -127,7 +127,7 @@ def connectors_server(server_env, fake_twilio, tmp_path_factory):
         "CHAT_CONNECTOR_RETRY_BASE": "0.3",
         "CHAT_CONNECTOR_MAX_ATTEMPTS": "3",
         "CHAT_CONNECTOR_ACK_TIMEOUT": "3",
-        "CHAT_CAMPAIGN_RATE_LIMIT": "5",
+        "CHAT_CAMPAIGN_RATE_LIMIT": "10",
         "CHAT_CAMPAIGN_RATE_WINDOW": "60",
         "CHAT_IDLE_END_AFTER": "3600",
     }
