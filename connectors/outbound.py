@@ -127,45 +127,46 @@ def _entry(status: str, code: str = "", text: str = "") -> dict:
 
 def run_pending() -> int:
     """Deliver what is due, in batches; each message is claimed by one worker only."""
-    done = 0
+    done, connectors, waiting = 0, {}, set()
     while True:
-        claimed = _claim_due()
+        claimed = _claim_due(connectors, waiting)
         if not claimed:
             return done
         by_channel: dict[str, list[OutboundMessage]] = {}
         for outbound in claimed:
             by_channel.setdefault(outbound.channel, []).append(outbound)
         for channel, messages in by_channel.items():
-            connector = registry.connector_for(channel)
-            if connector is None:
-                outcomes = [TransportError(f"No connector carries channel '{channel}'.", permanent=True)] * len(
-                    messages
-                )
-            else:
-                outcomes = _send_all(connector, messages)
+            outcomes = _send_all(connectors[channel], messages)
             for outbound, outcome in zip(messages, outcomes, strict=True):
                 _after_attempt(outbound.id, outcome)
         done += len(claimed)
 
 
-def _claim_due() -> list[OutboundMessage]:
+def _claim_due(connectors: dict, waiting: set[str]) -> list[OutboundMessage]:
+    """Claim a batch of due messages this process can send. Channels whose connector is not
+    here (not configured in this process, an external connector away from it) are left alone:
+    their messages wait, untouched, for a process that can send them."""
     now = timezone.now()
     lease = now + timedelta(seconds=settings.CHAT_CONNECTOR_ACK_TIMEOUT * 3 + 30)
-    claimed = []
-    connectors = {}
-    for outbound in OutboundMessage.objects.due(now)[:CLAIM_BATCH]:
-        if outbound.channel not in connectors:
-            connectors[outbound.channel] = registry.connector_for(outbound.channel)
-        connector = connectors[outbound.channel]
-        if connector is not None and not connector.delivers_here(outbound):
-            continue  # an external connector away from this process: it waits
-        # The conditional update is the claim: of two workers, one gets the row.
-        if (
-            OutboundMessage.objects.due(now)
-            .filter(id=outbound.id, claimed_until=outbound.claimed_until)
-            .update(claimed_until=lease)
-        ):
-            claimed.append(outbound)
+    claimed: list[OutboundMessage] = []
+    while not claimed:
+        batch = list(OutboundMessage.objects.due(now).exclude(channel__in=waiting)[:CLAIM_BATCH])
+        if not batch:
+            return []
+        for outbound in batch:
+            if outbound.channel not in connectors:
+                connectors[outbound.channel] = registry.connector_for(outbound.channel)
+            connector = connectors[outbound.channel]
+            if connector is None or not connector.delivers_here(outbound):
+                waiting.add(outbound.channel)
+                continue
+            # The conditional update is the claim: of two workers, one gets the row.
+            if (
+                OutboundMessage.objects.due(now)
+                .filter(id=outbound.id, claimed_until=outbound.claimed_until)
+                .update(claimed_until=lease)
+            ):
+                claimed.append(outbound)
     return claimed
 
 

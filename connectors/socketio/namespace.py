@@ -3,7 +3,7 @@
 
 from typing import Any
 
-from chatserver import realtime
+from chatserver import realtime, worker
 from chatserver.db import run_sync
 from chatserver.dispatch import perform
 from chatserver.errors import NotAllowed
@@ -25,9 +25,10 @@ class CustomerAndConnectorNamespace(CustomerNamespace):
         connector = done.value
         async with self.session(sid) as session:
             session["connector"] = connector.id
-        # In the room before the worker (woken by the registration) looks for sockets.
         await realtime.sio.enter_room(sid, room_of_connector(connector.id), namespace=self.namespace)
         await realtime.publish(done.deliveries, caller=sid)
+        # In the room now: what was queued while the connector was away goes out.
+        await worker.wake([outbound.OUTBOUND_JOB])
         return {"connector": {"id": connector.id, "name": connector.name, "channel": connector.channel}}
 
     @acknowledged(DeliveryStatus)

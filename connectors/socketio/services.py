@@ -1,5 +1,5 @@
 """An external connector's connections: registering (with the key create_connector printed)
-and going away. Registering wakes the worker: what was queued meanwhile goes out now."""
+and going away."""
 
 import hmac
 
@@ -7,10 +7,8 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from chatserver import dispatch
 from chatserver.errors import ConnectorUnknown, Unauthorized
 from connectors.models import Connector
-from connectors.outbound import OUTBOUND_JOB
 from connectors.services import hash_key
 from conversations.schemas import RegisterConnector
 
@@ -30,7 +28,6 @@ def connector_register(*, request: RegisterConnector, new_connection: bool = Tru
     connector.last_connected_at = timezone.now()
     connector.save(update_fields=["name", "connected", "connected_sockets", "last_connected_at", "updated_at"])
     connector.refresh_from_db()
-    dispatch.wake(OUTBOUND_JOB)
     return connector
 
 
