@@ -277,3 +277,30 @@ async def test_a_reply_to_a_campaign_starts_a_conversation_carrying_its_id(conne
     conversation = await sync_to_async(Conversation.objects.get)(id=conversation_id)
     assert conversation.extra["campaignId"] == "spring-2027"
     assert conversation.queued_at is not None  # routed to agents like any other
+
+
+async def test_a_conversation_whose_sms_customer_went_quiet_is_ended_and_the_next_sms_starts_anew(
+    connectors_server, desk_agent
+):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from connectors.models import ContactConversation
+
+    conversation_id = await sms_in(connectors_server, "Thanks, that is all", "SMin0013")
+    agent = await desk_agent(conversation_id)
+    await sync_to_async(ContactConversation.objects.filter(conversation_id=conversation_id).update)(
+        last_inbound_at=timezone.now() - timedelta(hours=2)  # CHAT_IDLE_END_AFTER is an hour here
+    )
+    ended = await agent.wait_for("messageArrived", lambda m: m.get("activityType") == "endOfConversation")
+    assert ended["info"]["reason"] == "idle" and ended["info"]["idleSeconds"] == 3600
+    assert ended["info"]["endedBy"]["role"] == "system"
+    assert (await sync_to_async(Conversation.objects.get)(id=conversation_id)).state == "ended"
+
+    response = await post_twilio(connectors_server, INBOUND, sms("One more question", "SMin0014"))
+    assert response.status_code == 200
+    conversations = await sync_to_async(conversations_of)("sms", CUSTOMER)
+    assert len(conversations) == 2
+    [new] = [c for c in conversations if c != conversation_id]
+    assert await sync_to_async(chat_texts)(new) == ["One more question"]
