@@ -15,6 +15,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from chatserver import dispatch
@@ -22,6 +23,7 @@ from chatserver.deliveries import Audience, Delivery
 from connectors import registry
 from connectors.base import NotReachable, Sent, TransportError
 from connectors.models import UNSUCCESSFUL_STATUSES, OptOut, OutboundMessage, OutboundStatus
+from connectors.models import Connector as ConnectorRow
 from conversations import message_store, wire
 from conversations.models import Conversation, Message
 
@@ -86,16 +88,19 @@ def outbound_create(
 
 def reply_stored(message: Message) -> OutboundMessage | None:
     """An agent's (or bot's) chat message was stored: if the conversation's channel has a
-    connector, the customer gets it through it. Called inside the storing transaction."""
+    connector, the customer gets it through it. Called inside the storing transaction; one query
+    when the channel has none."""
     if message.type != Message.Type.CHAT or message.is_whisper or message.sender_role == "customer":
         return None
-    if message.recipients and not _addressed_to_customer(message):
-        return None
-    conversation = Conversation.objects.only("id", "channel", "customer_phone", "customer_ref_id", "extra").get(
-        id=message.conversation_id
+    conversation = (
+        Conversation.objects.only("id", "channel", "customer_phone", "customer_ref_id", "extra")
+        .annotate(external_connector=Exists(ConnectorRow.objects.filter(id=OuterRef("channel"))))
+        .get(id=message.conversation_id)
     )
     contact = conversation.customer_phone or conversation.customer_ref_id
-    if not contact or registry.connector_for(conversation.channel) is None:
+    if not contact or not (conversation.external_connector or registry.built_in(conversation.channel)):
+        return None
+    if message.recipients and not _addressed_to_customer(message):
         return None
     return outbound_create(
         channel=conversation.channel,

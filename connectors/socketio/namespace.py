@@ -27,8 +27,9 @@ class CustomerAndConnectorNamespace(CustomerNamespace):
             session["connector"] = connector.id
         await realtime.sio.enter_room(sid, room_of_connector(connector.id), namespace=self.namespace)
         await realtime.publish(done.deliveries, caller=sid)
-        # In the room now: what was queued while the connector was away goes out.
-        await worker.wake([outbound.OUTBOUND_JOB])
+        # In the room now: what was queued while the connector was away goes out, from this
+        # process (the one that holds the connection), without holding up this ack.
+        realtime.sio.start_background_task(worker.run_kinds, [outbound.OUTBOUND_JOB])
         return {"connector": {"id": connector.id, "name": connector.name, "channel": connector.channel}}
 
     @acknowledged(DeliveryStatus)
