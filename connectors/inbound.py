@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from chatserver import dispatch
 from connectors import outbound, registry
-from connectors.models import ContactConversation, OptOut, OutboundMessage
+from connectors.models import ContactConversation, OptOut, OutboundMessage, OutboundStatus
 from conversations import selectors, services, timeline, wire
 from conversations.models import Conversation
 from conversations.schemas import InitRequest, SendMessage
@@ -42,6 +42,7 @@ def recent_campaign(channel: str, contact: str) -> str:
     latest = (
         OutboundMessage.objects.filter(channel=channel, to=contact, created_at__gte=since)
         .exclude(campaign_id="")
+        .exclude(status__in=[OutboundStatus.SUPPRESSED, OutboundStatus.FAILED])  # never reached them
         .order_by("-created_at")
         .values_list("campaign_id", flat=True)
         .first()
@@ -129,6 +130,8 @@ def message_in(
             info=info or {},
         )
         sent = services.message_send(conversation_id=started.conversation.id, sender_id=customer.id, message=message)
+        if started.created and outbound.is_opted_out(channel, contact):  # agents should know before they reply
+            outbound.note_for_agents(started.conversation.id, "optedOut", {"channel": channel, "reason": "earlier"})
     return Inbound(conversation=started.conversation, created=started.created, message_id=sent.message.id)
 
 

@@ -130,6 +130,8 @@ def connectors_server(server_env, fake_twilio, tmp_path_factory):
         "CHAT_CAMPAIGN_RATE_LIMIT": "10",
         "CHAT_CAMPAIGN_RATE_WINDOW": "60",
         "CHAT_IDLE_END_AFTER": "3600",
+        # Agents leave at each test's end; releasing them later would race the tables being emptied.
+        "CHAT_AGENT_GRACE": "3600",
     }
     running = start_server(env=env, log_path=tmp_path_factory.mktemp("connectors-server") / "server.log")
     yield running

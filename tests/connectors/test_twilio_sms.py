@@ -211,9 +211,18 @@ async def test_stop_suppresses_a_later_campaign_message_and_start_undoes_it(conn
 
     suppressed = await campaign(connectors_server, key, campaignId="summer")
     assert suppressed.status_code == 202 and suppressed.json()["status"] == "suppressed"
+    # Writing again opens a conversation; its agents are told the number is opted out.
+    conversation_id = await sms_in(connectors_server, "What was that offer?", "SMin0017")
+    notes = await sync_to_async(list)(
+        Message.objects.filter(conversation_id=conversation_id, tag="whisper").values_list("activity_type", flat=True)
+    )
+    assert notes == ["optedOut"]
 
     start = await post_twilio(connectors_server, INBOUND, sms("START", "SMin0007"))
     assert start.status_code == 200
+    assert await sync_to_async(
+        Message.objects.filter(conversation_id=conversation_id, activity_type="optedIn").exists
+    )()
     queued = await campaign(connectors_server, key, campaignId="summer")
     assert queued.json()["status"] == "queued"
     [sent] = await eventually(lambda: fake_twilio.sent_to(CUSTOMER))
