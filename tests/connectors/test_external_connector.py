@@ -215,3 +215,17 @@ async def test_a_status_for_a_message_of_another_channel_is_refused(connectors_s
     assert ack["ok"] is False and ack["error"]["code"] == "NOT_ALLOWED"
     bad = await connector.client.call("deliveryStatus", {"id": "x", "status": "exploded"})
     assert bad["ok"] is False and bad["error"]["code"] == "INVALID_PAYLOAD"
+
+
+async def test_simultaneous_inits_for_one_contact_on_a_connector_channel_make_one_conversation(
+    connectors_server, connector_key
+):
+    init = {"channel": CHANNEL, "refId": "wa-user-77"}
+    async with httpx.AsyncClient(base_url=connectors_server.url) as http:
+        answers = await asyncio.gather(*(http.post("/api/customer/init", json=init) for _ in range(5)))
+        web = [
+            (await http.post("/api/customer/init", json={"channel": "web", "refId": "wa-user-77"})) for _ in range(2)
+        ]
+    assert [a.status_code for a in answers] == [200] * 5
+    assert len({a.json()["conversationId"] for a in answers}) == 1
+    assert len({w.json()["conversationId"] for w in web}) == 2  # a channel without a connector: as always
