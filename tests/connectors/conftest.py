@@ -110,10 +110,12 @@ def fake_twilio() -> Iterator[FakeTwilio]:
     http.shutdown()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def connectors_server(server_env, fake_twilio, tmp_path_factory):
     """The chat server with Twilio SMS on (against the fake), a quick worker and retries, a low
-    campaign rate limit, and a public URL as behind a TLS proxy."""
+    campaign rate limit, and a public URL as behind a TLS proxy. One per test module, stopped
+    with it: its routing sweep, running beside the other tests' server, would act on their
+    conversations and emit to nobody."""
     env = {
         **server_env,
         "TWILIO_ACCOUNT_SID": ACCOUNT_SID,
