@@ -87,6 +87,7 @@ def unexpected(request: HttpRequest, exc: Exception) -> HttpResponse:
 def _mount() -> None:
     from agents.api import router as agent_router
     from callbacks.api import router as callback_router
+    from connectors.api import router as campaign_router
     from conversations.api import router as customer_router
     from widget.api import router as widget_router
 
@@ -94,6 +95,7 @@ def _mount() -> None:
     api.add_router("/customer", widget_router)
     api.add_router("/customer", callback_router)
     api.add_router("/agent", agent_router)
+    api.add_router("/campaign", campaign_router)
 
 
 _mount()

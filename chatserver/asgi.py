@@ -17,10 +17,10 @@ from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler  # noqa: 
 from agents.sockets import AgentNamespace  # noqa: E402
 from chatserver import realtime, worker  # noqa: E402
 from chatserver.guards import PollingSessionGuard  # noqa: E402
-from conversations.sockets import CustomerNamespace  # noqa: E402
+from connectors.socketio.namespace import CustomerAndConnectorNamespace  # noqa: E402
 from routing.sweep import sweep_forever  # noqa: E402
 
-realtime.sio.register_namespace(CustomerNamespace(realtime.CUSTOMER_NAMESPACE))
+realtime.sio.register_namespace(CustomerAndConnectorNamespace(realtime.CUSTOMER_NAMESPACE))
 realtime.sio.register_namespace(AgentNamespace(realtime.AGENT_NAMESPACE))
 
 socketio_app = PollingSessionGuard(

@@ -14,10 +14,10 @@ from pydantic.json_schema import models_json_schema
 from agents.sockets import AgentNamespace
 from chatserver import socket_shapes as shapes
 from chatserver.errors import ALL_ERRORS
-from conversations.sockets import CustomerNamespace
+from connectors.socketio.namespace import CustomerAndConnectorNamespace as CustomerNamespace
 
 REF = "#/components/schemas/{model}"
-CONNECTOR_EVENTS = ("registerConnector",)
+CONNECTOR_EVENTS = ("registerConnector", "deliveryStatus")
 
 DESCRIPTION = """\
 The real-time half of the chat server: Socket.IO 5 (Engine.IO 4; socket.io-client 3.x and 4.x,
@@ -82,7 +82,11 @@ def channel_events() -> dict[str, dict[str, type[BaseModel]]]:
 
 
 def server_events() -> dict[str, dict[str, tuple[type[BaseModel], str]]]:
-    return {"customer": shapes.CUSTOMER_EVENTS, "connector": shapes.CUSTOMER_EVENTS, "agent": shapes.AGENT_EVENTS}
+    return {
+        "customer": shapes.CUSTOMER_EVENTS,
+        "connector": {**shapes.CUSTOMER_EVENTS, **shapes.CONNECTOR_EVENTS},
+        "agent": shapes.AGENT_EVENTS,
+    }
 
 
 def _schemas(models: list[type[BaseModel]]) -> dict:

@@ -190,4 +190,16 @@ class TooManyCallbacks(ChatError):
     default_message = "Too many callback requests; try again later."
 
 
+class RateLimited(ChatError):
+    code = "RATE_LIMITED"
+    http_status = 429
+    default_message = "Too many requests with this key; wait and try again."
+
+
+class OutboundMessageNotFound(ChatError):
+    code = "MESSAGE_NOT_FOUND"
+    http_status = 404
+    default_message = "No such message for this key."
+
+
 ALL_ERRORS: list[type[ChatError]] = [ChatError, *ChatError.__subclasses__()]

@@ -241,6 +241,8 @@ LOGGING = {
         # WeasyPrint warns for each resource it refuses to fetch; that is by design.
         "weasyprint": {"level": "ERROR"},
         "fontTools": {"level": "WARNING"},
+        # The twilio library logs every request's headers at INFO.
+        "twilio.http_client": {"level": "WARNING"},
     },
 }
 CHAT_SITE_NAME = env_str("CHAT_SITE_NAME", "Customer chat")
@@ -303,3 +305,26 @@ AUTH_PASSWORD_VALIDATORS = [
 # Tests only: a fast password hash so that creating and logging in agents costs nothing.
 if env_bool("CHAT_INSECURE_FAST_PASSWORD_HASHER", False):
     PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+# Connectors (connectors/, docs/connectors.md): outbound delivery, the campaign API, Twilio SMS.
+# The server's address as the outside world (Twilio) reaches it, e.g. https://chat.example.com:
+# webhook signatures are checked against it, and status callback and media URLs are built on it.
+CHAT_PUBLIC_URL = env_str("CHAT_PUBLIC_URL").rstrip("/")
+MEDIA_ROOT = VAR_DIR / "media"
+CHAT_MEDIA_URL_TTL = env_int("CHAT_MEDIA_URL_TTL", 24 * 3600)
+CHAT_CONNECTOR_ACK_TIMEOUT = float(env_str("CHAT_CONNECTOR_ACK_TIMEOUT", "10"))
+CHAT_CONNECTOR_RETRY_BASE = float(env_str("CHAT_CONNECTOR_RETRY_BASE", "10"))
+CHAT_CONNECTOR_MAX_ATTEMPTS = env_int("CHAT_CONNECTOR_MAX_ATTEMPTS", 8)
+CHAT_CAMPAIGN_RATE_LIMIT = env_int("CHAT_CAMPAIGN_RATE_LIMIT", 60)
+CHAT_CAMPAIGN_RATE_WINDOW = env_int("CHAT_CAMPAIGN_RATE_WINDOW", 60)
+CHAT_CAMPAIGN_REPLY_WINDOW = env_int("CHAT_CAMPAIGN_REPLY_WINDOW", 7 * 24 * 3600)
+CHAT_PHONE_DEFAULT_REGION = env_str("CHAT_PHONE_DEFAULT_REGION", "US")
+CHAT_IDLE_END_CHANNELS = env_list("CHAT_IDLE_END_CHANNELS", ["sms"])
+CHAT_IDLE_END_AFTER = env_int("CHAT_IDLE_END_AFTER", 24 * 3600)
+TWILIO_ACCOUNT_SID = env_str("TWILIO_ACCOUNT_SID")
+TWILIO_AUTH_TOKEN = env_str("TWILIO_AUTH_TOKEN")
+TWILIO_FROM_NUMBER = env_str("TWILIO_FROM_NUMBER")
+TWILIO_MESSAGING_SERVICE_SID = env_str("TWILIO_MESSAGING_SERVICE_SID")
+TWILIO_API_BASE_URL = env_str("TWILIO_API_BASE_URL", "https://api.twilio.com").rstrip("/")
+TWILIO_HELP_TEXT = env_str("TWILIO_HELP_TEXT", "Reply to chat with us. Reply STOP to stop messages, START to resume.")
+TWILIO_MAX_MEDIA_BYTES = env_int("TWILIO_MAX_MEDIA_BYTES", 5_000_000)

@@ -27,6 +27,9 @@ ACTIVITY_TYPES = (
     "read",  # sent by clients too (widget, desk): info.sequence, the last message read
     "outsideBusinessHours",
     "callbackState",
+    "deliveryFailed",  # connectors: for agents only (a whisper), docs/connectors.md
+    "optedOut",
+    "optedIn",
 )
 ERROR_CODES = tuple(error.code for error in ALL_ERRORS)
 
@@ -243,6 +246,8 @@ CUSTOMER_EVENTS: dict[str, tuple[type[Shape], str]] = {
     "conversationInfo": (ConversationInfo, "After joinConversation, before its ack: the history and who is in."),
     "messageArrived": (Message, "Every message this participant may see, but on the connection that sent it."),
 }
+# Only to connections registered as a connector, on top of what customers get.
+CONNECTOR_EVENTS: dict[str, tuple[type[Shape], str]] = {}
 AGENT_EVENTS: dict[str, tuple[type[Shape], str]] = {
     "agentInfo": (AgentInfo, "Right after connecting."),
     "conversationInfo": (ConversationInfo, "After connecting (one per open chat), on accept and on join."),

@@ -5,7 +5,8 @@ is never shown."""
 from django.contrib import admin, messages
 from django.http import HttpRequest
 
-from connectors.models import Connector
+from connectors.campaigns import api_key_revoke
+from connectors.models import ApiKey, Connector, OptOut, OutboundMessage
 from connectors.services import connector_create
 
 # Kept up to date by the connectors' sockets, not by people.
@@ -46,3 +47,44 @@ class ConnectorAdmin(admin.ModelAdmin):
             f"Key for connector '{connector.id}', shown only now; copy it into the connector's settings: {key}",
             messages.WARNING,
         )
+
+
+@admin.register(ApiKey)
+class ApiKeyAdmin(admin.ModelAdmin):
+    """Keys are created with `manage.py create_api_key NAME` (it prints the key once); here they
+    are revoked. The hash is never shown."""
+
+    list_display = ("id", "name", "created_at", "revoked_at")
+    list_filter = ("revoked_at",)
+    fields = ("name", "created_at", "revoked_at")
+    readonly_fields = ("name", "created_at", "revoked_at")
+    actions = ("revoke",)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    @admin.action(description="Revoke (the key stops working at once)", permissions=["change"])
+    def revoke(self, request: HttpRequest, queryset) -> None:
+        for api_key in queryset:
+            api_key_revoke(api_key)
+        self.message_user(request, f"Revoked {queryset.count()} key(s).", messages.SUCCESS)
+
+
+@admin.register(OutboundMessage)
+class OutboundMessageAdmin(admin.ModelAdmin):
+    list_display = ("id", "channel", "to", "status", "error_code", "campaign_id", "attempts", "created_at")
+    list_filter = ("status", "channel")
+    search_fields = ("id", "to", "campaign_id", "provider_message_id")
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+
+@admin.register(OptOut)
+class OptOutAdmin(admin.ModelAdmin):
+    list_display = ("channel", "contact", "reason", "created_at")
+    list_filter = ("channel",)
+    search_fields = ("contact",)

@@ -5,7 +5,8 @@ from ninja import Router, Schema
 
 from chatserver.api import ErrorOut
 from chatserver.errors import UnsupportedTranscriptType
-from conversations import selectors, services, transcript_emails, transcripts, wire
+from connectors import inbound
+from conversations import selectors, transcript_emails, transcripts, wire
 from conversations.schemas import InitRequest
 from widget import identity
 
@@ -34,9 +35,10 @@ class InitResponse(Schema):
 
 @router.post("/init", response={200: InitResponse, 400: ErrorOut, 401: ErrorOut, 409: ErrorOut, 413: ErrorOut})
 def customer_init(request: HttpRequest, payload: InitRequest):
-    """Start a conversation for a customer; join it with the returned ids over Socket.IO."""
+    """Start a conversation for a customer; join it with the returned ids over Socket.IO. On a
+    connector's channel a contact (phone or refId) with an open conversation continues it."""
     verified = identity.init_is_verified(origin=request.headers.get("Origin"), request=payload)
-    result = services.conversation_start(request=payload, identity_verified=verified)
+    result = inbound.conversation_for_contact(request=payload, identity_verified=verified)
     return {
         "conversationId": result.conversation.id,
         "participant": {"id": result.customer.join_key, "name": result.customer.name},

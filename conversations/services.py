@@ -10,6 +10,7 @@ from chatserver import dispatch
 from chatserver.deliveries import Audience, Delivery
 from chatserver.errors import ConversationEnded, InvalidPayload, NotAllowed, NotAParticipant, RequestIdConflict
 from chatserver.ids import new_secret_id
+from connectors import outbound
 from conversations import message_store, selectors, timeline, wire
 from conversations.models import Conversation, Message, Participant
 from conversations.schemas import InitRequest, SendMessage
@@ -252,6 +253,8 @@ def _store(*, conversation_id: str, sender_id: str, message: SendMessage) -> Sen
     )
     audience = _audience(conversation_id, whisper=stored.is_whisper, recipients=recipients)
     dispatch.emit(Delivery("messageArrived", wire.message_json(stored), audience))
+    if not sender.is_customer:  # on a connector's channel, the customer gets it through the connector
+        outbound.reply_stored(stored)
     return SendResult(message=stored, duplicate=False)
 
 

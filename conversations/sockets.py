@@ -21,19 +21,16 @@ from chatserver.dispatch import perform
 from chatserver.errors import (
     ChatError,
     InvalidPayload,
-    NotAllowed,
     NotJoined,
     SenderMismatch,
     UnknownEvent,
 )
 from chatserver.payloads import refuse_oversized
-from connectors import services as connector_services
 from conversations import selectors, services, wire
 from conversations.schemas import (
     Empty,
     EndConversation,
     JoinConversation,
-    RegisterConnector,
     SendMessage,
     parse,
 )
@@ -214,25 +211,9 @@ class ConversationNamespace(socketio.AsyncNamespace):
 
 
 class CustomerNamespace(ConversationNamespace):
-    """The default namespace: customers, and the channel connectors that speak for them."""
+    """The default namespace: customers (the events of the connectors that speak for them are in
+    connectors/socketio/namespace.py)."""
 
     async def enter(self, sid: str, conversation_id: str, participant_id: str, join_key: str = "") -> None:
         await super().enter(sid, conversation_id, participant_id, join_key)
         await realtime.enter_conversation(sid, conversation_id=conversation_id, participant_id=participant_id)
-
-    @acknowledged(RegisterConnector)
-    async def on_registerConnector(self, sid: str, request: RegisterConnector) -> dict:
-        registered = (await self.session_of(sid)).get("connector")
-        if registered not in (None, request.id):
-            raise NotAllowed(f"This connection is connector '{registered}' already.")
-        connector = await run_sync(
-            connector_services.connector_register, request=request, new_connection=registered is None
-        )
-        async with self.session(sid) as session:
-            session["connector"] = connector.id
-        return {"connector": {"id": connector.id, "name": connector.name, "channel": connector.channel}}
-
-    async def on_disconnect(self, sid: str, reason: Any = None) -> None:
-        session = await self.get_session(sid)
-        if connector_id := session.get("connector"):
-            await run_sync(connector_services.connector_disconnect, connector_id=connector_id)

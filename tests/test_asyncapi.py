@@ -13,7 +13,7 @@ from django.test import Client
 from agents.sockets import AgentNamespace
 from chatserver import asyncapi, socket_shapes
 from chatserver.errors import ALL_ERRORS
-from conversations.sockets import CustomerNamespace
+from connectors.socketio.namespace import CustomerAndConnectorNamespace as CustomerNamespace
 
 ROOT = Path(__file__).resolve().parent.parent
 OFFICIAL_SCHEMA = ROOT / "node_modules" / "@asyncapi" / "specs" / "schemas" / "3.0.0-without-$id.json"

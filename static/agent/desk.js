@@ -560,4 +560,54 @@
       else active = null;
     },
   };
+
+  // --- connector delivery (docs/connectors.md) ------------------------------------------------
+  // A reply to a customer on a connector's channel (SMS, WhatsApp, ...) shows how far it got
+  // (messageStatus); one that could not be delivered says why, and its deliveryFailed activity
+  // stays in the history. Statuses only move forward (callbacks can arrive out of order).
+  const DELIVERY_TEXT = {
+    queued: "Queued",
+    sent: "Sent",
+    delivered: "Delivered",
+    read: "Read",
+    undelivered: "Not delivered",
+    failed: "Not sent",
+    suppressed: "Not sent: the customer opted out",
+  };
+  const DELIVERY_RANK = { queued: 0, sent: 1, delivered: 2, undelivered: 2, failed: 2, read: 3, suppressed: 3 };
+  const deliveryReason = (error) => (error && (error.message || error.code)) || "";
+  Object.assign(ACTIVITY_TEXT, {
+    deliveryFailed: (m) => {
+      if (m.info?.status === "suppressed") return "A reply was not sent: the customer opted out";
+      const why = deliveryReason(m.info?.error);
+      return `${DELIVERY_TEXT[m.info?.status] || "Not delivered"}: a reply did not reach the customer${why ? ` (${why})` : ""}`;
+    },
+    optedOut: () => "The customer opted out (STOP): replies will not be sent",
+    optedIn: () => "The customer opted in again (START)",
+  });
+
+  function showDelivery(status, triesLeft = 10) {
+    const chat = chats.get(status.conversationId);
+    if (!chat || status.sequence == null) return;
+    const line = chat.log.querySelector(`.message[data-sequence="${Number(status.sequence)}"]`);
+    if (!line) {
+      // The status can come before the ack of the reply it is about.
+      if (triesLeft > 0) setTimeout(() => showDelivery(status, triesLeft - 1), 200);
+      return;
+    }
+    let badge = line.querySelector(".delivery");
+    if (!badge) {
+      badge = el("div", "delivery");
+      badge.dataset.testid = "delivery";
+      line.append(badge);
+    } else if ((DELIVERY_RANK[status.status] ?? 0) < (DELIVERY_RANK[badge.dataset.status] ?? 0)) {
+      return;
+    }
+    badge.dataset.status = status.status;
+    const failed = ["undelivered", "failed"].includes(status.status); // suppressed says why already
+    const why = failed ? deliveryReason(status.error) : "";
+    badge.textContent = (DELIVERY_TEXT[status.status] || status.status) + (why ? ` (${why})` : "");
+  }
+
+  socket.on("messageStatus", (status) => showDelivery(status));
 })();
