@@ -109,7 +109,7 @@ def chat_run(bench_env, name: str, options: list[str], *, processes: int = 1) ->
     with running_server(bench_env, f"{name}-a", cpu=pin) as first:
         if processes == 1:
             time.sleep(1)
-            with Watch([first]) as watch:
+            with Watch([first]) as watch, profiled(first, name):
                 result = generate(first.url, *options)
             errors = len(first.problems())
         else:
@@ -119,6 +119,34 @@ def chat_run(bench_env, name: str, options: list[str], *, processes: int = 1) ->
                     result = generate(first.url, *options, agent_url=second.url, cpu=None)
                 errors = len(first.problems()) + len(second.problems())
     return result | watch.figures | {"server_errors": errors}
+
+
+PROFILE_DIR: Path | None = None
+
+
+class profiled:
+    """py-spy on the server for the run, into bench/results/profile-<name>.txt (--profile)."""
+
+    def __init__(self, server, name: str):
+        self.server, self.name = server, name
+
+    def __enter__(self):
+        self.process = None
+        if PROFILE_DIR is not None:
+            PROFILE_DIR.mkdir(parents=True, exist_ok=True)
+            spy = Path(PYTHON).parent / "py-spy"
+            out = PROFILE_DIR / f"profile-{self.name}.txt"
+            self.process = subprocess.Popen(
+                [str(spy), "record", "-r", "200", "-f", "raw", "-o", str(out), "-p", str(self.server.pid)],
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+        return self
+
+    def __exit__(self, *exc):
+        if self.process is not None:
+            self.process.send_signal(2)
+            self.process.wait(timeout=30)
 
 
 def line(label: str, r: dict, echo: dict | None = None) -> str:
@@ -151,7 +179,11 @@ def main(argv=None) -> int:
     parser.add_argument("--database-url")
     parser.add_argument("--redis-url")
     parser.add_argument("--json", type=Path)
+    parser.add_argument("--profile", action="store_true", help="py-spy the chat server into bench/results/")
     args = parser.parse_args(argv)
+    if args.profile:
+        global PROFILE_DIR
+        PROFILE_DIR = HERE / "results"
     ensure_node_modules()
     wanted = ["throughput", "rate", "overload"] if args.scenario == "all" else [args.scenario]
     report = {

@@ -197,4 +197,4 @@ def in_flight() -> int:
 def busy_retry_ms() -> int:
     """When to try again: the base delay, spread so that refused clients do not come back together."""
     base = settings.CHAT_BUSY_RETRY_MS
-    return base + random.randrange(base)  # noqa: S311 - jitter, not a secret
+    return base + random.randrange(base)  # jitter, not a secret
