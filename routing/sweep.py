@@ -48,7 +48,7 @@ def sweep(*, server_id: str, live_sids: list[str] | None = None) -> None:
         safely(reoffer, offer_id, state=Offer.State.WITHDRAWN)
     _release_absent_agents(now)
     _end_overdue(now)
-    route_waiting(set(Conversation.objects.waiting().values_list("queue_id", flat=True)))
+    route_waiting(set(Conversation.objects.waiting().order_by().values_list("queue_id", flat=True).distinct()))
 
 
 @transaction.atomic
@@ -90,7 +90,7 @@ def _adopt_orphans() -> None:
 def _release_absent_agents(now) -> None:
     cutoff = now - timedelta(seconds=settings.CHAT_AGENT_GRACE)
     # Gone past the grace period: back as "not ready", so no chat is offered before they say so.
-    gone = list(AgentProfile.objects.filter(disconnected_at__lte=cutoff).values_list("pk", flat=True))
+    gone = list(AgentProfile.objects.filter(disconnected_at__lte=cutoff).order_by().values_list("pk", flat=True))
     if not gone:  # the usual tick: one indexed query that finds nobody
         return
     AgentProfile.objects.ready().filter(pk__in=gone).update(state=AgentProfile.State.NOT_READY)
