@@ -122,6 +122,6 @@ def test_a_message_costs_a_fixed_handful_of_statements():
     assert all(ok for ok, _ in outcomes)
     statements = [q["sql"] for q in queries.captured_queries]
     data = [s for s in statements if not s.startswith(("SAVEPOINT", "RELEASE", "BEGIN", "COMMIT"))]
-    # Per message: the sender, the sequence number, the insert, the agents to tell.
-    assert len(data) == 4 * 10
+    # Per message: the sender with the agents to tell, the sequence number, the insert.
+    assert len(data) == 3 * 10
     assert sum(s.startswith(("BEGIN", "COMMIT")) for s in statements) <= 2  # one transaction for all ten
