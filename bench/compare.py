@@ -137,7 +137,7 @@ class profiled:
             spy = Path(PYTHON).parent / "py-spy"
             out = PROFILE_DIR / f"profile-{self.name}.txt"
             self.process = subprocess.Popen(
-                [str(spy), "record", "-r", "200", "-f", "raw", "-o", str(out), "-p", str(self.server.pid)],
+                [str(spy), "record", "--gil", "-r", "200", "-f", "raw", "-o", str(out), "-p", str(self.server.pid)],
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.DEVNULL,
             )
@@ -175,7 +175,11 @@ def main(argv=None) -> int:
     parser.add_argument("--scenario", choices=["all", "throughput", "rate", "overload", "two-processes"], default="all")
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--seconds", type=int, default=10)
-    parser.add_argument("--overload-rate", type=int, default=7500, help="msgs/s offered in total (default 7,500)")
+    parser.add_argument(
+        "--overload-rate",
+        type=int,
+        help="msgs/s offered in total (default: 3 x the throughput measured in this run, else 2,500)",
+    )
     parser.add_argument("--database-url")
     parser.add_argument("--redis-url")
     parser.add_argument("--json", type=Path)
@@ -213,13 +217,15 @@ def main(argv=None) -> int:
                     print(line(f"[{round_number}] 1,000 x 1 msg/s", ours), flush=True)
                     report["runs"].append({"scenario": scenario, "chat": ours})
                 elif scenario == "overload":
-                    per_conversation = args.overload_rate / 100
+                    measured = [r["chat"].get("msgs_s") for r in report["runs"] if r["scenario"] == "throughput"]
+                    offered = args.overload_rate or (3 * round(measured[-1]) if measured and measured[-1] else 2500)
+                    per_conversation = offered / 100
                     ours = chat_run(
                         bench_env,
                         "overload",
                         ["--conversations=100", f"--rate={per_conversation}", "--seconds=30", "--warmup=0"],
                     )
-                    print(line(f"[{round_number}] overload {args.overload_rate:,} msgs/s offered", ours), flush=True)
+                    print(line(f"[{round_number}] overload {offered:,} msgs/s offered", ours), flush=True)
                     report["runs"].append({"scenario": scenario, "chat": ours})
                 elif scenario == "two-processes":
                     options = ["--conversations=100", "--window=8", f"--seconds={args.seconds}"]

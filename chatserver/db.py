@@ -73,15 +73,28 @@ BATCH_LIMIT = 100  # units per transaction: bounds how long one commit holds the
 
 
 @dataclass
-class _Unit:
+class Work:
+    """One unit of a batch. `savepoint=False` for a unit that is one atomic block itself (a
+    service decorated with transaction.atomic): its own savepoint already rolls it back alone,
+    and a second one would only cost two statements and Django's bookkeeping per message."""
+
     run: Callable[[], Any]
-    after_commit: Callable[[], None] | None
+    after_commit: Callable[[], None] | None = None
+    savepoint: bool = True
+
+
+@dataclass
+class _Unit:
+    work: Work
     future: asyncio.Future
 
 
-def _run_in_savepoint(run: Callable[[], T]) -> T:
+def _run_in_savepoint(work: Work) -> Any:
+    run = work.run
     for attempt in range(1, ATTEMPTS + 1):
         try:
+            if not work.savepoint:
+                return run()
             with transaction.atomic():
                 return run()
         except OperationalError as error:
@@ -91,21 +104,21 @@ def _run_in_savepoint(run: Callable[[], T]) -> T:
     raise AssertionError("unreachable")
 
 
-def run_batch(units: list[tuple[Callable[[], Any], Callable[[], None] | None]]) -> list[tuple[bool, Any]]:
+def run_batch(units: list[Work]) -> list[tuple[bool, Any]]:
     """Run units of work in one transaction, each in a savepoint; [(ok, value or exception)].
     After the commit, each successful unit's `after_commit` runs (in transactions of its own).
     A failed commit fails them all."""
     outcomes: list[tuple[bool, Any]] = []
     try:
         with transaction.atomic():
-            for run, _ in units:
+            for work in units:
                 try:
-                    outcomes.append((True, _run_in_savepoint(run)))
+                    outcomes.append((True, _run_in_savepoint(work)))
                 except Exception as error:  # noqa: BLE001 - handed to the unit's caller
                     outcomes.append((False, error))
-        for (_, after_commit), (ok, _) in zip(units, outcomes, strict=True):
-            if ok and after_commit is not None:
-                after_commit()
+        for work, (ok, _) in zip(units, outcomes, strict=True):
+            if ok and work.after_commit is not None:
+                work.after_commit()
     finally:
         close_old_connections()
     return outcomes
@@ -121,16 +134,16 @@ class Lane:
         self.trips = 0  # batches run: a count the tests and the bench read
         self.units = 0
 
-    async def submit(self, run: Callable[[], T], after_commit: Callable[[], None] | None = None) -> T:
+    async def submit(self, work: Work) -> Any:
         future = asyncio.get_running_loop().create_future()
-        self.waiting.append(_Unit(run, after_commit, future))
+        self.waiting.append(_Unit(work, future))
         if not self.draining:
             self.draining = True
             asyncio.get_running_loop().create_task(self._drain())
         return await future
 
     async def _trip(self, units: list[_Unit]) -> list[tuple[bool, Any]]:
-        work = [(unit.run, unit.after_commit) for unit in units]
+        work = [unit.work for unit in units]
         if self.executor is None:
             return await sync_to_async(run_batch)(work)
         return await asyncio.get_running_loop().run_in_executor(self.executor, run_batch, work)
@@ -174,7 +187,7 @@ def lane_for(key: str) -> Lane:
     return every[zlib.crc32(key.encode()) % len(every)] if len(every) > 1 else every[0]
 
 
-async def grouped(key: str, run: Callable[[], T], after_commit: Callable[[], None] | None = None) -> T:
-    """Run `run()` in the next batch of the lane of `key` (a conversation id): committed with
-    the work that queued meanwhile; `after_commit()` runs once it has committed."""
-    return await lane_for(key).submit(run, after_commit)
+async def grouped(key: str, work: Work) -> Any:
+    """Run `work.run()` in the next batch of the lane of `key` (a conversation id): committed
+    with the work that queued meanwhile; `work.after_commit()` runs once it has committed."""
+    return await lane_for(key).submit(work)

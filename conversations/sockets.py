@@ -193,6 +193,7 @@ class ConversationNamespace(socketio.AsyncNamespace):
         done = await perform_grouped(  # committed with the other messages queued meanwhile
             message.conversation_id,
             services.message_send,
+            atomic=True,  # _store is one atomic block; the rest of message_send only reads
             conversation_id=message.conversation_id,
             sender_id=participant_id,
             message=message,

@@ -105,23 +105,23 @@ async def test_a_refused_message_in_a_batch_is_refused_alone_and_leaves_no_gap()
 def test_a_message_costs_a_fixed_handful_of_statements():
     customer = start_conversation()
     add_agent(customer.conversation)
+
+    def message(n: int) -> db.Work:
+        def run():
+            return services.message_send(
+                conversation_id=customer.conversation_id,
+                sender_id=customer.id,
+                message=chat(customer.conversation_id, f"m{n}"),
+            )
+
+        return db.Work(run, savepoint=False)  # as sendMessage runs it: message_send is atomic itself
+
     with CaptureQueriesContext(connection) as queries:
-        outcomes = db.run_batch(
-            [
-                (
-                    lambda n=n: services.message_send(
-                        conversation_id=customer.conversation_id,
-                        sender_id=customer.id,
-                        message=chat(customer.conversation_id, f"m{n}"),
-                    ),
-                    None,
-                )
-                for n in range(10)
-            ]
-        )
+        outcomes = db.run_batch([message(n) for n in range(10)])
     assert all(ok for ok, _ in outcomes)
     statements = [q["sql"] for q in queries.captured_queries]
     data = [s for s in statements if not s.startswith(("SAVEPOINT", "RELEASE", "BEGIN", "COMMIT"))]
     # Per message: the sender with the agents to tell, the sequence number, the insert.
     assert len(data) == 3 * 10
-    assert sum(s.startswith(("BEGIN", "COMMIT")) for s in statements) <= 2  # one transaction for all ten
+    # One savepoint per message (message_send's own), none of the batch's around it.
+    assert sum(s.startswith("SAVEPOINT") for s in statements) == 10
