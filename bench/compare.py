@@ -149,13 +149,22 @@ class profiled:
             self.process.wait(timeout=30)
 
 
+def efficiency(r: dict) -> float:
+    """Messages per second of server CPU: what a shared, busy machine changes least (the
+    server gets whatever share of its core the others leave; this is per share)."""
+    return r["msgs_s"] / r["server_cpu"] if r.get("server_cpu") and r.get("msgs_s") else 0.0
+
+
 def line(label: str, r: dict, echo: dict | None = None) -> str:
     if r.get("error"):
         return f"{label}: ERROR {r['error']}"
     lat = r["lat_ms"]
+    per_cpu = r["msgs_s"] / r["server_cpu"] if r.get("server_cpu") else 0
     text = (
         f"{label}: {r['msgs_s']:,.0f} msgs/s delivered"
         + (f" ({r['msgs_s'] / echo['msgs_s']:.0%} of the echo)" if echo and echo.get("msgs_s") else "")
+        + f", {per_cpu:,.0f} per second of server CPU"
+        + (f" ({per_cpu / efficiency(echo):.0%} of the echo's)" if echo and efficiency(echo) else "")
         + f"; latency p50 {lat['p50']} / p99 {lat['p99']} / max {lat['max']} ms"
         + f"; sent {r['sent']:,}, delivered {r['delivered']:,}, lost {r['lost']}, dup {r['dup']}"
         + f", out of order {r['out_of_order']}, BUSY {r.get('busy', 0):,}, refused {r.get('refused', 0)}"
