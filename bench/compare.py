@@ -111,14 +111,14 @@ def chat_run(bench_env, name: str, options: list[str], *, processes: int = 1) ->
             time.sleep(1)
             with Watch([first]) as watch, profiled(first, name):
                 result = generate(first.url, *options)
-            errors = len(first.problems())
+            errors = first.problems()
         else:
             with running_server(bench_env, f"{name}-b") as second:
                 time.sleep(1)
                 with Watch([first, second]) as watch:
                     result = generate(first.url, *options, agent_url=second.url, cpu=None)
-                errors = len(first.problems()) + len(second.problems())
-    return result | watch.figures | {"server_errors": errors}
+                errors = first.problems() + second.problems()
+    return result | watch.figures | {"server_errors": len(errors), "first_server_errors": errors[:5]}
 
 
 PROFILE_DIR: Path | None = None
@@ -175,7 +175,7 @@ def line(label: str, r: dict, echo: dict | None = None) -> str:
     if r.get("setup"):
         text += f"; set-up {r['setup']}"
     if r.get("server_errors"):
-        text += f"; {r['server_errors']} ERROR lines in the server log"
+        text += f"; {r['server_errors']} ERROR lines in the server log, first: {r['first_server_errors']}"
     return text
 
 
