@@ -31,13 +31,16 @@ logger = logging.getLogger(__name__)
 def sweep(*, server_id: str, live_sids: list[str] | None = None) -> None:
     """One tick. Its work follows what changed, not what exists: a heartbeat row for this
     process, and queries that find nothing (with an index) while nothing expires, leaves or
-    waits. `live_sids` (this process's agent sockets) is given on the ticks that also drop
-    connection rows whose socket has gone without its disconnect being handled."""
+    waits. `live_sids` (this process's agent sockets) is given on the full ticks, every
+    SOCKETS_CHECKED_EVERY seconds, which also drop connection rows whose socket has gone
+    without its disconnect being handled, adopt the conversations of deleted queues, and end
+    those that waited past their queue's maximum."""
     now = timezone.now()
     safely(_heartbeat, server_id=server_id, now=now)
-    if live_sids is not None:
+    full = live_sids is not None
+    if full:
         safely(_forget_gone_sockets, server_id=server_id, live_sids=live_sids, now=now)
-    safely(_adopt_orphans)
+        safely(_adopt_orphans)  # only after a queue was deleted in admin: rare, not urgent
     expired = Offer.objects.pending().filter(expires_at__lte=now).values_list("pk", flat=True)
     for offer_id in list(expired[:WAITING_ROUTED_AT_ONCE]):
         safely(reoffer, offer_id, state=Offer.State.EXPIRED)
@@ -47,7 +50,8 @@ def sweep(*, server_id: str, live_sids: list[str] | None = None) -> None:
     for offer_id in list(gone.values_list("pk", flat=True)[:WAITING_ROUTED_AT_ONCE]):
         safely(reoffer, offer_id, state=Offer.State.WITHDRAWN)
     _release_absent_agents(now)
-    _end_overdue(now)
+    if full:  # maximum waits are minutes; a couple of seconds late is fine
+        _end_overdue(now)
     route_waiting(set(Conversation.objects.waiting().order_by().values_list("queue_id", flat=True).distinct()))
 
 

@@ -68,4 +68,4 @@ def test_a_quiet_sweep_tick_costs_the_same_whatever_the_agents_connected(agents)
     assert not any("agentconnection" in sql and sql.startswith("UPDATE") for sql in data)
 
 
-SWEEP_STATEMENTS = 12
+SWEEP_STATEMENTS = 8
