@@ -172,6 +172,9 @@ def line(label: str, r: dict, echo: dict | None = None) -> str:
         + f"; server CPU {r['server_cpu']:.2f}, machine {r['machine_cpu']:.2f} of 2"
         + f", RSS {r['rss_mb_start']:.0f} -> peak {r['rss_mb_peak']:.0f} MB"
     )
+    if r.get("busy") and r.get("lat_accepted_ms"):
+        accepted = r["lat_accepted_ms"]
+        text += f"; accepted attempts: p50 {accepted['p50']} / p99 {accepted['p99']} ms"
     if r.get("setup"):
         text += f"; set-up {r['setup']}"
     if r.get("server_errors"):

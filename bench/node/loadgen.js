@@ -135,7 +135,7 @@ async function setupRouted(timings) {
 // ------------------------------------------------------------------ traffic
 async function traffic(rooms) {
   const stats = { sent: 0, acked: 0, busy: 0, refused: 0, ack_timeouts: 0, delivered: 0, dup: 0, out_of_order: 0, unexpected: 0 };
-  const lat = [];
+  const lat = []; const latAccepted = [];
   let firstRefusal = null;
   const tStart = performance.now() + 50;
   const warmEnd = tStart + cfg.warmup * 1000;
@@ -145,13 +145,17 @@ async function traffic(rooms) {
 
   const emitOnce = (r, seq) => {
     const m = r.msgs[seq];
+    m.tLast = performance.now(); // the attempt the server takes on: latency of accepted events
     if (cfg.flow === 'echo') { r.customer.emit('send', { room: r.key, seq, text }); return; }
     r.customer.timeout(ACK_TIMEOUT_MS).emit('sendMessage', m.payload, (err, answer) => {
       if (err) { stats.ack_timeouts += 1; return; }
       if (answer.ok) { stats.acked += 1; m.acked = true; m.sequence = answer.sequence; return; }
       if (answer.error.code === 'BUSY') {
+        // Wait what the server says, doubling each time it says BUSY again (up to 5 s), so
+        // that refused clients do not multiply the load they were refused for.
         stats.busy += 1;
-        setTimeout(() => emitOnce(r, seq), answer.error.retryAfterMs);
+        m.backoff = Math.min(5000, Math.max(answer.error.retryAfterMs, (m.backoff || 0) * 2));
+        setTimeout(() => emitOnce(r, seq), m.backoff);
         return;
       }
       stats.refused += 1; firstRefusal = firstRefusal || answer.error;
@@ -174,7 +178,7 @@ async function traffic(rooms) {
     if (m.got) { stats.dup += 1; return; }
     m.got = true; stats.delivered += 1; lastProgress = now;
     if (sequence !== undefined) { if (sequence <= r.lastSequence) stats.out_of_order += 1; r.lastSequence = sequence; }
-    if (m.t >= warmEnd && now <= stopAt) { inWindow += 1; lat.push(now - m.t); }
+    if (m.t >= warmEnd && now <= stopAt) { inWindow += 1; lat.push(now - m.t); latAccepted.push(now - m.tLast); }
     if (cfg.rate <= 0 && now < stopAt) sendNext(r);
   };
   for (const r of rooms) {
@@ -210,13 +214,16 @@ async function traffic(rooms) {
   const pending = () => rooms.reduce((n, r) => n + r.msgs.filter((m) => !m.got && (m.acked || cfg.flow === 'echo')).length, 0);
   const unanswered = () => stats.sent - stats.acked - stats.refused - stats.ack_timeouts;
   while ((pending() > 0 || (cfg.flow !== 'echo' && unanswered() > 0)) && performance.now() - lastProgress < cfg.drainS * 1000) await sleep(100);
-  lat.sort((a, b) => a - b);
-  const pct = (p) => (lat.length ? +lat[Math.min(lat.length - 1, Math.ceil((p / 100) * lat.length) - 1)].toFixed(2) : null);
+  lat.sort((a, b) => a - b); latAccepted.sort((a, b) => a - b);
+  const pctOf = (xs, p) => (xs.length ? +xs[Math.min(xs.length - 1, Math.ceil((p / 100) * xs.length) - 1)].toFixed(2) : null);
+  const pct = (p) => pctOf(lat, p);
   const lost = rooms.reduce((n, r) => n + r.msgs.filter((m) => m.acked && !m.got).length, 0);
   return {
     ...stats, lost, unanswered: cfg.flow === 'echo' ? 0 : unanswered(), first_refusal: firstRefusal,
     msgs_s: +(inWindow / cfg.seconds).toFixed(1),
     lat_ms: { p50: pct(50), p90: pct(90), p99: pct(99), max: pct(100), n: lat.length },
+    // From the attempt that was taken on (after any BUSY) to the delivery.
+    lat_accepted_ms: { p50: pctOf(latAccepted, 50), p99: pctOf(latAccepted, 99), max: pctOf(latAccepted, 100) },
   };
 }
 
