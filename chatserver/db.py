@@ -118,7 +118,10 @@ def run_batch(units: list[Work]) -> list[tuple[bool, Any]]:
                     outcomes.append((False, error))
         for work, (ok, _) in zip(units, outcomes, strict=True):
             if ok and work.after_commit is not None:
-                work.after_commit()
+                try:
+                    work.after_commit()
+                except Exception:  # its unit is stored: a failed follow-up must not undo the answer
+                    logger.exception("the follow-up of a unit of a batch failed")
     finally:
         close_old_connections()
     return outcomes
