@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 8080
 HOST ?= 127.0.0.1
 
-.PHONY: run test lint format migrate admin bench clean browser system system-test node mutate
+.PHONY: run test lint format migrate admin bench bench-python clean browser system system-test node nginx mutate
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -63,9 +63,18 @@ node_modules/.package-lock.json: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
+# The deployment recipe's test (tests/e2e/test_nginx.py) runs Debian's nginx in front of two
+# servers. Installed only, never started as a service here: the test runs its own in the foreground.
+nginx:
+	@command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || { \
+	  if [ "$$(id -u)" = 0 ]; then sudo=; else sudo=sudo; fi; \
+	  $$sudo apt-get update && $$sudo env DEBIAN_FRONTEND=noninteractive \
+	    apt-get install -y --no-install-recommends nginx-light || \
+	  $$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends nginx; }
+
 # The whole suite on the embedded defaults (SQLite, in-memory), then the end-to-end tests
 # again on PostgreSQL and Redis when they answer (see tests/backends.sh).
-test: lint browser system-test node
+test: lint browser system-test node nginx
 	$(BIN)/python -m pytest
 	bash tests/backends.sh $(BIN)/python -m pytest -m e2e
 
@@ -74,7 +83,13 @@ test: lint browser system-test node
 mutate: $(VENV)/.installed-test
 	$(BIN)/mutmut run; $(BIN)/mutmut results
 
+# The chat server against a bare python-socketio echo, driven by the official socket.io-client
+# (bench/README.md); bench-python: the Python generator's scenarios (latency, memory).
 bench: $(VENV)/.installed-test
+	cd bench && npm ci --no-audit --no-fund
+	$(BIN)/python bench/compare.py
+
+bench-python: $(VENV)/.installed-test
 	$(BIN)/python bench/load.py
 
 clean:

@@ -22,8 +22,10 @@ class AgentProfileQuerySet(models.QuerySet):
 
 class AgentConnectionQuerySet(models.QuerySet):
     def live(self):
-        """Refreshed lately by the sweep of the process that holds the socket."""
-        return self.filter(seen_at__gte=timezone.now() - timedelta(seconds=settings.CHAT_CONNECTION_STALE))
+        """Held by a server process whose sweep was seen lately (one heartbeat row a process,
+        not one a socket: the sweep's cost does not grow with the agents connected)."""
+        seen = timezone.now() - timedelta(seconds=settings.CHAT_CONNECTION_STALE)
+        return self.filter(server_id__in=ServerProcess.objects.filter(seen_at__gte=seen).values("server_id"))
 
 
 class AgentProfile(models.Model):
@@ -40,7 +42,7 @@ class AgentProfile(models.Model):
     idle_since = models.DateTimeField(
         null=True, blank=True, help_text="When the agent last got ready or was last given a chat."
     )
-    disconnected_at = models.DateTimeField(null=True, blank=True)
+    disconnected_at = models.DateTimeField(null=True, blank=True, db_index=True)
 
     objects = AgentProfileQuerySet.as_manager()
 
@@ -92,3 +94,14 @@ class AgentConnection(models.Model):
 
     def __str__(self) -> str:
         return f"{self.agent} on {self.server_id}"
+
+
+class ServerProcess(models.Model):
+    """A running server process's heartbeat, refreshed by its routing sweep; its agent sockets
+    count as live while it is seen."""
+
+    server_id = models.CharField(max_length=64, primary_key=True)
+    seen_at = models.DateTimeField(db_index=True)
+
+    def __str__(self) -> str:
+        return self.server_id

@@ -3,6 +3,7 @@ DATABASE_URL in the environment. Reads JSON from stdin, prints JSON.
 
     python bench/django_helper.py add-agents      < ["<conversation id>", ...]
     python bench/django_helper.py count-messages  < ["<conversation id>", ...]
+    python bench/django_helper.py routed-agents   < <how many>
 """
 
 import json
@@ -52,7 +53,35 @@ def count_messages(conversation_ids: list[str]) -> dict:
     return {"chatMessages": stored.filter(type=Message.Type.CHAT).count(), "conversationsWithGaps": gaps}
 
 
-COMMANDS = {"add-agents": add_agents, "count-messages": count_messages}
+def routed_agents(count: int) -> int:
+    """Agents bench-agent-0 .. count-1 in the default queue, one chat each, for the routed flow
+    of bench/node/loadgen.js (password CHAT_BENCH_AGENT_PASSWORD, default bench-password-1)."""
+    import os
+
+    from agents.services import agent_create
+
+    password = os.environ.get("CHAT_BENCH_AGENT_PASSWORD", "bench-password-1")
+    for number in range(count):
+        agent_create(username=f"bench-agent-{number}", password=password, queues=["default"], max_chats=1)
+    return count
+
+
+def forget_conversations(_: object) -> int:
+    """Delete every conversation (and what hangs off it) and agent connection, so the next run's
+    agents start with no chat (between runs of bench/compare.py, with no server running)."""
+    from agents.models import AgentConnection
+    from conversations.models import Conversation
+
+    AgentConnection.objects.all().delete()
+    return Conversation.objects.all().delete()[0]
+
+
+COMMANDS = {
+    "add-agents": add_agents,
+    "count-messages": count_messages,
+    "routed-agents": routed_agents,
+    "forget-conversations": forget_conversations,
+}
 
 
 def main() -> None:

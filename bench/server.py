@@ -177,21 +177,33 @@ class Server:
 
 
 @contextlib.contextmanager
-def running_server(bench_env: Environment, name: str) -> Iterator[Server]:
-    """`manage.py serve` on a free port; always stopped (SIGTERM, then SIGKILL) on the way out."""
+def running_server(
+    bench_env: Environment,
+    name: str,
+    *,
+    cpu: int | None = None,
+    command: list[str] | None = None,
+    probe: str = "/api/openapi.json",
+    extra_env: dict | None = None,
+) -> Iterator[Server]:
+    """`manage.py serve` (or `command`, given the port) on a free port, on CPU `cpu` if given;
+    always stopped (SIGTERM, then SIGKILL) on the way out."""
     port = free_port()
     log_path = bench_env.workdir / f"server-{name}.log"
+    argv = [*(command or [PYTHON, "manage.py", "serve", "--port"]), str(port)]
+    if cpu is not None:
+        argv = ["taskset", "-c", str(cpu), *argv]
     with log_path.open("w") as log:
         process = subprocess.Popen(
-            [PYTHON, "manage.py", "serve", "--port", str(port)],
+            argv,
             cwd=ROOT,
-            env=bench_env.env,
+            env={**bench_env.env, **(extra_env or {})},
             stdout=log,
             stderr=subprocess.STDOUT,
         )
     server = Server(url=f"http://127.0.0.1:{port}", process=process, log_path=log_path)
     try:
-        _wait_until_answering(server)
+        _wait_until_answering(server, probe)
         yield server
     except BaseException:
         print(f"--- last lines of the server log ({name}):", *_tail(log_path), sep="\n", file=sys.stderr)
@@ -204,13 +216,13 @@ def _tail(path: Path, lines: int = 60) -> list[str]:
     return path.read_text(errors="replace").splitlines()[-lines:]
 
 
-def _wait_until_answering(server: Server) -> None:
+def _wait_until_answering(server: Server, probe: str = "/api/openapi.json") -> None:
     deadline = time.monotonic() + START_TIMEOUT
     while time.monotonic() < deadline:
         if server.process.poll() is not None:
             raise RuntimeError(f"server exited:\n{server.log_path.read_text()}")
         try:
-            if httpx.get(f"{server.url}/api/openapi.json", timeout=1).status_code == 200:
+            if httpx.get(f"{server.url}{probe}", timeout=1).status_code == 200:
                 return
         except httpx.TransportError:
             pass

@@ -202,4 +202,20 @@ class OutboundMessageNotFound(ChatError):
     default_message = "No such message for this key."
 
 
+class Busy(ChatError):
+    """The process has as many events in flight as it takes on (CHAT_MAX_IN_FLIGHT): nothing
+    was done; send the same event again (same requestId) after retryAfterMs."""
+
+    code = "BUSY"
+    http_status = 503
+    default_message = "The server is busy; try again shortly."
+
+    def __init__(self, message: str | None = None, *, retry_after_ms: int = 200):
+        super().__init__(message)
+        self.retry_after_ms = retry_after_ms
+
+    def as_dict(self) -> dict:
+        return {**super().as_dict(), "retryAfterMs": self.retry_after_ms}
+
+
 ALL_ERRORS: list[type[ChatError]] = [ChatError, *ChatError.__subclasses__()]

@@ -8,6 +8,7 @@ background loops have been started.
 
 import asyncio
 import logging
+import random
 import uuid
 from collections.abc import Awaitable, Callable
 
@@ -176,3 +177,32 @@ def forget_event_lock(sid: str) -> None:
 def local_sids(namespace: str) -> list[str]:
     """The sids of this process's connections in `namespace`."""
     return [sid for sid, _ in sio.manager.get_participants(namespace, None)]
+
+
+# The in-flight budget (CHAT_MAX_IN_FLIGHT): events taken on and not answered yet, waiting for
+# their connection's turn or for the database. Beyond it an event is answered BUSY at once, so
+# overload costs a short answer instead of a queue (and memory, and latency) without bound.
+_in_flight = 0
+
+
+def take_on() -> bool:
+    global _in_flight
+    if _in_flight >= settings.CHAT_MAX_IN_FLIGHT:
+        return False
+    _in_flight += 1
+    return True
+
+
+def done_with() -> None:
+    global _in_flight
+    _in_flight -= 1
+
+
+def in_flight() -> int:
+    return _in_flight
+
+
+def busy_retry_ms() -> int:
+    """When to try again: the base delay, spread so that refused clients do not come back together."""
+    base = settings.CHAT_BUSY_RETRY_MS
+    return base + random.randrange(base)  # jitter, not a secret

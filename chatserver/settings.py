@@ -277,6 +277,11 @@ CHAT_LOGIN_MAX_DELAY = env_int("CHAT_LOGIN_MAX_DELAY", 30)
 CHAT_LOGIN_USUAL_ADDRESS_DAYS = env_int("CHAT_LOGIN_USUAL_ADDRESS_DAYS", 30)
 CHAT_SWEEP_INTERVAL = float(env_str("CHAT_SWEEP_INTERVAL", "1.0"))
 CHAT_CONNECTION_STALE = env_int("CHAT_CONNECTION_STALE", 30)
+# Performance (bench/README.md): database threads for the message path on PostgreSQL (SQLite
+# has one), and the events a process takes on at once before it answers BUSY.
+CHAT_DB_LANES = env_int("CHAT_DB_LANES", 4)
+CHAT_MAX_IN_FLIGHT = env_int("CHAT_MAX_IN_FLIGHT", 1000)
+CHAT_BUSY_RETRY_MS = env_int("CHAT_BUSY_RETRY_MS", 200)
 
 # Background work (chatserver/worker.py): in each server process by default; with Redis it can
 # run apart (`manage.py worker`), CHAT_WORKER_IN_PROCESS=false in the servers.

@@ -188,7 +188,9 @@ def _recipients(conversation_id: str, message: SendMessage) -> list[Participant]
     return found
 
 
-def _audience(conversation_id: str, *, whisper: bool, recipients: list[Participant]) -> Audience:
+def _audience(
+    conversation_id: str, *, whisper: bool, recipients: list[Participant], present_agent_ids: tuple[int, ...]
+) -> Audience:
     if recipients:
         return Audience(
             conversation_id,
@@ -200,13 +202,13 @@ def _audience(conversation_id: str, *, whisper: bool, recipients: list[Participa
     return Audience(
         conversation_id,
         customers=not whisper,
-        agent_ids=message_store.present_agent_ids(conversation_id),
+        agent_ids=present_agent_ids,
         except_caller=True,
     )
 
 
 def message_send(*, conversation_id: str, sender_id: str, message: SendMessage) -> SendResult:
-    """Store a message, then say who receives it. A fixed handful of queries in plain SQL
+    """Store a message, then say who receives it. Three statements in plain SQL
     (conversations.message_store), whatever the size of the conversation. A repeated requestId
     from the same sender stores nothing new: the unique index refuses it (and the transaction,
     sequence number included, is rolled back), then the first message is the answer."""
@@ -221,7 +223,7 @@ def message_send(*, conversation_id: str, sender_id: str, message: SendMessage) 
 
 @transaction.atomic
 def _store(*, conversation_id: str, sender_id: str, message: SendMessage) -> SendResult:
-    sender = message_store.sender_in(conversation_id, sender_id)
+    sender, present_agent_ids = message_store.sender_and_agents(conversation_id, sender_id)
     if sender is None:
         selectors.participant_in_conversation(conversation_id=conversation_id, participant_id=sender_id)
         raise NotAParticipant()  # it exists but has left
@@ -251,7 +253,9 @@ def _store(*, conversation_id: str, sender_id: str, message: SendMessage) -> Sen
         request_id=message.request_id,
         client_timestamp=message.timestamp,
     )
-    audience = _audience(conversation_id, whisper=stored.is_whisper, recipients=recipients)
+    audience = _audience(
+        conversation_id, whisper=stored.is_whisper, recipients=recipients, present_agent_ids=present_agent_ids
+    )
     dispatch.emit(Delivery("messageArrived", wire.message_json(stored), audience))
     if not sender.is_customer:  # on a connector's channel, the customer gets it through the connector
         outbound.reply_stored(stored)

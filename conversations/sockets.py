@@ -17,8 +17,9 @@ from django.db import DataError
 
 from chatserver import realtime
 from chatserver.db import run_sync
-from chatserver.dispatch import perform
+from chatserver.dispatch import perform, perform_grouped
 from chatserver.errors import (
+    Busy,
     ChatError,
     InvalidPayload,
     NotJoined,
@@ -102,8 +103,13 @@ class ConversationNamespace(socketio.AsyncNamespace):
                 realtime.forget_event_lock(sid)
         if not isinstance(event, str) or not hasattr(self, f"on_{event}"):
             return self._unknown(event)
-        async with realtime.event_lock(sid):
-            return await super().trigger_event(event, *args)
+        if not realtime.take_on():  # at the in-flight budget: refused at once, nothing done
+            return {"ok": False, "error": Busy(retry_after_ms=realtime.busy_retry_ms()).as_dict()}
+        try:
+            async with realtime.event_lock(sid):
+                return await super().trigger_event(event, *args)
+        finally:
+            realtime.done_with()
 
     def _unknown(self, event: Any) -> dict:
         unknown = UnknownEvent(f"'{str(event)[:50]}' is not an event of {self.namespace}")
@@ -185,8 +191,10 @@ class ConversationNamespace(socketio.AsyncNamespace):
     async def on_sendMessage(self, sid: str, message: SendMessage) -> dict:
         claimed = message.from_.id if message.from_ is not None else None
         participant_id = await self.joined_participant(sid, message.conversation_id, claimed)
-        done = await perform(
+        done = await perform_grouped(  # committed with the other messages queued meanwhile
+            message.conversation_id,
             services.message_send,
+            atomic=True,  # _store is one atomic block; the rest of message_send only reads
             conversation_id=message.conversation_id,
             sender_id=participant_id,
             message=message,

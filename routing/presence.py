@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from django.db import transaction
 from django.utils import timezone
 
-from agents.models import AgentConnection, AgentProfile
+from agents.models import AgentConnection, AgentProfile, ServerProcess
 from chatserver import dispatch
 from conversations import selectors
 from conversations.models import Conversation, Participant
@@ -46,6 +46,7 @@ def agent_connected(
     """A socket of the agent connected: it counts as present again, and gets its open chats
     and pending offers."""
     now = timezone.now()
+    ServerProcess.objects.update_or_create(server_id=server_id, defaults={"seen_at": now})  # live from now
     AgentConnection.objects.update_or_create(
         sid=sid,
         defaults={

@@ -11,11 +11,11 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import DatabaseError, transaction
-from django.db.models import Q
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from agents import auth
-from agents.models import AgentConnection, AgentProfile
+from agents.models import AgentConnection, AgentProfile, ServerProcess
 from callbacks.routing import sweep as callback_sweep
 from chatserver import dispatch, realtime
 from conversations import timeline
@@ -28,29 +28,62 @@ from routing.queues import max_wait, queue_for_subject
 logger = logging.getLogger(__name__)
 
 
-def sweep(*, server_id: str, live_sids: list[str]) -> list[str]:
-    """One tick; returns the sids of this process's agent sockets whose credential no longer
-    holds (revoked, expired, logged out), for the caller to close."""
+def sweep(*, server_id: str, live_sids: list[str] | None = None) -> list[str]:
+    """One tick. Its work follows what changed, not what exists: a heartbeat row for this
+    process, and queries that find nothing (with an index) while nothing expires, leaves or
+    waits. `live_sids` (this process's agent sockets) is given on the full ticks, every
+    SOCKETS_CHECKED_EVERY seconds, which also drop connection rows whose socket has gone
+    without its disconnect being handled, adopt the conversations of deleted queues, and end
+    those that waited past their queue's maximum; a full tick returns the sids of this
+    process's agent sockets whose credential no longer holds, for the caller to close."""
     now = timezone.now()
-    safely(_heartbeat, server_id=server_id, live_sids=live_sids, now=now)
-    safely(_adopt_orphans)
+    safely(_heartbeat, server_id=server_id, now=now)
+    full = live_sids is not None
+    if full:
+        safely(_forget_gone_sockets, server_id=server_id, live_sids=live_sids, now=now)
+        safely(_adopt_orphans)  # only after a queue was deleted in admin: rare, not urgent
     expired = Offer.objects.pending().filter(expires_at__lte=now).values_list("pk", flat=True)
     for offer_id in list(expired[:WAITING_ROUTED_AT_ONCE]):
         safely(reoffer, offer_id, state=Offer.State.EXPIRED)
-    gone = Offer.objects.pending().exclude(agent__in=AgentProfile.objects.connected())
+    # From the (few) pending offers, not from the (many) connected agents.
+    live = AgentConnection.objects.live().filter(agent_id=OuterRef("agent_id"))
+    gone = Offer.objects.pending().exclude(Exists(live), agent__user__is_active=True)
     for offer_id in list(gone.values_list("pk", flat=True)[:WAITING_ROUTED_AT_ONCE]):
         safely(reoffer, offer_id, state=Offer.State.WITHDRAWN)
     _release_absent_agents(now)
-    _end_overdue(now)
-    route_waiting(set(Conversation.objects.waiting().values_list("queue_id", flat=True)))
+    if full:  # maximum waits are minutes; a couple of seconds late is fine
+        _end_overdue(now)
+    route_waiting(set(Conversation.objects.waiting().order_by().values_list("queue_id", flat=True).distinct()))
     callback_sweep(now)  # issue 9: due callbacks offered, their unanswered offers passed on
-    return auth.withdrawn_connections(server_id=server_id)
+    return auth.withdrawn_connections(server_id=server_id) if full else []
 
 
 @transaction.atomic
-def _heartbeat(*, server_id: str, live_sids: list[str], now) -> None:
-    AgentConnection.objects.filter(server_id=server_id, sid__in=live_sids).update(seen_at=now)
-    AgentConnection.objects.filter(seen_at__lt=now - 10 * timedelta(seconds=settings.CHAT_CONNECTION_STALE)).delete()
+def _heartbeat(*, server_id: str, now) -> None:
+    """This process is alive; the connections of processes not seen for CHAT_CONNECTION_STALE
+    (they died) are forgotten, their agents' grace period starting now."""
+    if not ServerProcess.objects.filter(pk=server_id).update(seen_at=now):
+        ServerProcess.objects.create(server_id=server_id, seen_at=now)
+    stale = now - timedelta(seconds=settings.CHAT_CONNECTION_STALE)
+    dead = list(ServerProcess.objects.filter(seen_at__lt=stale).values_list("pk", flat=True))
+    if dead:
+        _forget_connections(AgentConnection.objects.filter(server_id__in=dead), now)
+        ServerProcess.objects.filter(pk__in=dead).delete()
+
+
+@transaction.atomic
+def _forget_gone_sockets(*, server_id: str, live_sids: list[str], now) -> None:
+    _forget_connections(AgentConnection.objects.filter(server_id=server_id).exclude(sid__in=live_sids), now)
+
+
+def _forget_connections(connections, now) -> None:
+    agent_ids = set(connections.values_list("agent_id", flat=True))
+    if not agent_ids:
+        return
+    connections.delete()
+    AgentProfile.objects.filter(pk__in=agent_ids, disconnected_at=None).exclude(
+        pk__in=AgentProfile.objects.connected()
+    ).update(disconnected_at=now)
 
 
 @transaction.atomic
@@ -64,15 +97,12 @@ def _adopt_orphans() -> None:
 def _release_absent_agents(now) -> None:
     cutoff = now - timedelta(seconds=settings.CHAT_AGENT_GRACE)
     # Gone past the grace period: back as "not ready", so no chat is offered before they say so.
-    AgentProfile.objects.ready().filter(disconnected_at__lte=cutoff).update(state=AgentProfile.State.NOT_READY)
+    gone = list(AgentProfile.objects.filter(disconnected_at__lte=cutoff).order_by().values_list("pk", flat=True))
+    if not gone:  # the usual tick: one indexed query that finds nobody
+        return
+    AgentProfile.objects.ready().filter(pk__in=gone).update(state=AgentProfile.State.NOT_READY)
     absent = (
-        Participant.objects.agents()
-        .present()
-        .filter(conversation__state=Conversation.State.OPEN)
-        .filter(
-            Q(agent__disconnected_at__lte=cutoff)
-            | ~Q(agent__in=AgentProfile.objects.connected()) & Q(agent__disconnected_at=None)
-        )
+        Participant.objects.agents().present().filter(agent_id__in=gone, conversation__state=Conversation.State.OPEN)
     )
     for participant_id in list(absent.values_list("pk", flat=True)[:WAITING_ROUTED_AT_ONCE]):
         safely(_release_one, participant_id, now=now)
@@ -116,20 +146,28 @@ def _end_overdue_one(conversation_id: str) -> None:
     withdraw_all(conversation)
 
 
-async def sweep_once() -> None:
-    done = await dispatch.perform(
-        sweep, server_id=realtime.SERVER_ID, live_sids=realtime.local_sids(realtime.AGENT_NAMESPACE)
-    )
+# Every this many seconds a tick also checks each of this process's agent sockets (its
+# credential still holds; its connection row still has a socket): work that grows with the
+# agents connected, so not on every tick.
+SOCKETS_CHECKED_EVERY = 2.0
+
+
+async def sweep_once(*, check_sockets: bool = True) -> None:
+    live_sids = realtime.local_sids(realtime.AGENT_NAMESPACE) if check_sockets else None
+    done = await dispatch.perform(sweep, server_id=realtime.SERVER_ID, live_sids=live_sids)
     await realtime.publish(done.deliveries)
     for sid in done.value:
         await realtime.sio.disconnect(sid, namespace=realtime.AGENT_NAMESPACE)
 
 
 async def sweep_forever() -> None:
+    every = max(1, round(SOCKETS_CHECKED_EVERY / settings.CHAT_SWEEP_INTERVAL))
+    tick = 0
     while True:
         await realtime.sio.sleep(settings.CHAT_SWEEP_INTERVAL)
+        tick += 1
         try:
-            await sweep_once()
+            await sweep_once(check_sockets=tick % every == 1 or every == 1)
         except DatabaseError as error:  # a lock timeout, a restarting database: try next time
             logger.warning("routing sweep: %s; trying again", error)
         except Exception:

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, time
 import pytest
 from django.utils import timezone
 
-from agents.models import AgentConnection, AgentProfile
+from agents.models import AgentConnection, AgentProfile, ServerProcess
 from agents.services import agent_create
 from routing.models import ClosedDate, OpeningHours, Queue
 
@@ -41,6 +41,7 @@ def ready_agent(username: str, *, queues: list[str], max_chats: int = 3) -> Agen
     """An agent with a live /agent connection, set ready."""
     agent = agent_create(username=username, password="correct horse battery staple", queues=queues, max_chats=max_chats)
     AgentConnection.objects.create(sid=f"sid-{username}", agent=agent, server_id="test", seen_at=timezone.now())
+    ServerProcess.objects.update_or_create(server_id="test", defaults={"seen_at": timezone.now()})  # a live process
     AgentProfile.objects.filter(pk=agent.pk).update(state=AgentProfile.State.READY, idle_since=timezone.now())
     agent.refresh_from_db()
     return agent

@@ -9,7 +9,7 @@ import pytest
 from asgiref.sync import sync_to_async
 from django.utils import timezone
 
-from agents.models import AgentConnection
+from agents.models import ServerProcess
 from callbacks.models import Callback
 from routing.models import ClosedDate, Queue
 
@@ -54,13 +54,13 @@ def history(callback_id: str) -> list[str]:
 
 
 async def a_sweep_has_passed(agent_id: int) -> None:
-    """Wait until the server's routing sweep has run at least twice from now (it refreshes the
-    agent's connection each time): whatever it would have offered, it has."""
+    """Wait until the server's routing sweep has run at least twice from now (it refreshes its
+    process's heartbeat each time): whatever it would have offered, it has."""
     for _ in range(2):
         since = timezone.now()
         for _ in range(100):
             seen = await sync_to_async(
-                lambda: AgentConnection.objects.filter(agent_id=agent_id).order_by("-seen_at").first().seen_at
+                lambda: ServerProcess.objects.order_by("-seen_at").values_list("seen_at", flat=True).first()
             )()
             if seen > since:
                 break

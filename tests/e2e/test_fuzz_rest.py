@@ -25,6 +25,9 @@ CHECKS = [
 # 2200, no NUL characters or lone surrogates), so some generated bodies are refused, with 400.
 
 
+# A multipart body that does not parse is answered by Django itself, before the API's views,
+# with an empty 400 (docs/errors.md, "from the frameworks"); its negative cases are left out.
+FRAMEWORK_PARSED = {"POST /api/customer/attachments"}
 EXAMPLES = 25  # per operation and mode: a few seconds in all
 
 
@@ -54,5 +57,7 @@ def test_the_rest_api_answers_as_its_document_says(server):
     tried = 0
     for operation in operations:
         for mode in (schemathesis.GenerationMode.POSITIVE, schemathesis.GenerationMode.NEGATIVE):
+            if mode == schemathesis.GenerationMode.NEGATIVE and operation.label in FRAMEWORK_PARSED:
+                continue
             tried += fuzz(server, operation, mode, CHECKS)
-    assert tried >= len(operations) * EXAMPLES
+    assert tried >= len(operations) * EXAMPLES - EXAMPLES * len(FRAMEWORK_PARSED)
