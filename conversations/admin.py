@@ -69,11 +69,12 @@ def _transcripts_zip(conversations: list[Conversation]) -> HttpResponse:
 
 @admin.register(Conversation)
 class ConversationAdmin(admin.ModelAdmin):
-    # Eight short columns fit 1280 px beside the admin's two sidebars (channel and subject are
-    # filters; the id is on the page and searchable). The figures come annotated
-    # (admin_chat.with_figures).
+    # Nine short columns (Verified is an icon) fit 1280 px beside the admin's two sidebars
+    # (channel and subject are filters; the id is on the page and searchable). The figures
+    # come annotated (admin_chat.with_figures).
     list_display = (
         "customer",
+        "verified",
         "agent",
         "queue",
         "state",
@@ -82,7 +83,7 @@ class ConversationAdmin(admin.ModelAdmin):
         "message_count",
         "started",
     )
-    list_filter = ("state", "queue", "channel", "subject", "created_at")
+    list_filter = ("state", "queue", "channel", "subject", "identity_verified", "created_at")
     list_display_links = ("customer",)
     list_select_related = ("queue",)
     change_form_template = "admin/conversations/conversation/change_form.html"
@@ -123,6 +124,7 @@ class ConversationAdmin(admin.ModelAdmin):
                     "customer_email",
                     "customer_phone",
                     "customer_ref_id",
+                    "identity_verified",
                 ),
             },
         ),
@@ -153,6 +155,11 @@ class ConversationAdmin(admin.ModelAdmin):
             or conversation.customer_phone
             or conversation.id[:8]  # something to click
         )
+
+    @admin.display(description="Verified", boolean=True, ordering="identity_verified")
+    def verified(self, conversation: Conversation) -> bool:
+        """The site signed the visitor's identity (widget identityHash): not a claimed one."""
+        return conversation.identity_verified
 
     def get_queryset(self, request: HttpRequest):
         return admin_chat.with_figures(super().get_queryset(request))
