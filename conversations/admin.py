@@ -9,11 +9,17 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.urls import path
 from django.utils import timezone
+from django.utils.html import format_html
 
 from chatserver.admin import ReadOnlyAdmin, ReadOnlyInline
 from chatserver.errors import PdfUnavailable, TranscriptNotAvailable
 from conversations import admin_chat, selectors, transcripts
 from conversations.models import Conversation, Message, Participant, TranscriptEmail
+
+VERIFIED_MARK = (
+    '{} <span class="verified-mark" title="Identity verified: the site signed it" data-testid="verified">'
+    '✓<span class="visually-hidden"> verified</span></span>'
+)
 
 # Each PDF takes a fraction of a second to render, inside the admin's request.
 MAX_TRANSCRIPTS_PER_DOWNLOAD = 50
@@ -70,8 +76,8 @@ def _transcripts_zip(conversations: list[Conversation]) -> HttpResponse:
 @admin.register(Conversation)
 class ConversationAdmin(admin.ModelAdmin):
     # Eight short columns fit 1280 px beside the admin's two sidebars (channel and subject are
-    # filters; the id is on the page and searchable). The figures come annotated
-    # (admin_chat.with_figures).
+    # filters; the id is on the page and searchable; a verified identity is a mark beside the
+    # customer). The figures come annotated (admin_chat.with_figures).
     list_display = (
         "customer",
         "agent",
@@ -82,7 +88,7 @@ class ConversationAdmin(admin.ModelAdmin):
         "message_count",
         "started",
     )
-    list_filter = ("state", "queue", "channel", "subject", "created_at")
+    list_filter = ("state", "queue", "channel", "subject", "identity_verified", "created_at")
     list_display_links = ("customer",)
     list_select_related = ("queue",)
     change_form_template = "admin/conversations/conversation/change_form.html"
@@ -123,6 +129,7 @@ class ConversationAdmin(admin.ModelAdmin):
                     "customer_email",
                     "customer_phone",
                     "customer_ref_id",
+                    "identity_verified",
                 ),
             },
         ),
@@ -147,12 +154,15 @@ class ConversationAdmin(admin.ModelAdmin):
 
     @admin.display(description="Customer", ordering="customer_last_name")
     def customer(self, conversation: Conversation) -> str:
-        return (
+        name = (
             conversation.customer_name
             or conversation.customer_ref_id
             or conversation.customer_phone
             or conversation.id[:8]  # something to click
         )
+        if conversation.identity_verified:  # the site signed it (widget identityHash)
+            return format_html(VERIFIED_MARK, name)
+        return name
 
     def get_queryset(self, request: HttpRequest):
         return admin_chat.with_figures(super().get_queryset(request))

@@ -29,6 +29,7 @@ from chatserver.errors import NoCustomerEmail, PdfUnavailable, TranscriptBusy
 from chatserver.ids import digest
 from conversations import selectors
 from conversations.models import Conversation, Participant
+from widget import catalogue
 
 logger = logging.getLogger(__name__)
 
@@ -155,7 +156,7 @@ def people_of(conversation: Conversation) -> tuple[list[dict], dict[str, str]]:
         names[participant.id] = name
         # An agent by its profile; anyone else (or an agent whose account is gone) by role and name.
         person = ("agent", participant.agent_id) if participant.agent_id else (participant.role, name)
-        people.setdefault(person, {"name": name, "role": participant.get_role_display()})
+        people.setdefault(person, {"name": name, "role": participant.get_role_display(), "role_code": participant.role})
     return list(people.values()), names
 
 
@@ -173,18 +174,37 @@ def is_right_to_left(text: str) -> bool:
 def _context(conversation: Conversation) -> dict:
     messages = selectors.customer_visible_transcript(conversation)
     people, names = people_of(conversation)
+    # The conversation's language (English when it has none the catalogue knows), from the
+    # catalogue the widget uses too; Arabic lays the whole document out right to left.
+    language = catalogue.language_of(conversation.language)
+    texts = catalogue.texts(language)
+    reference = conversation.id[:8]
+    now = timezone.now()
     return {
         "conversation": conversation,
-        "reference": conversation.id[:8],
-        "participants": people,
+        "reference": reference,
+        "language": language,
+        "dir": texts["dir"],
+        "t": texts,
+        "footer_css": catalogue.css_string(catalogue.fill(texts["transcriptFooter"], reference=reference)),
+        "page_counter_css": catalogue.css_counter_content(texts["transcriptPage"]),
+        "started": catalogue.formatted(conversation.created_at, "dateTimeFormat", language),
+        "ended": catalogue.formatted(conversation.ended_at, "dateTimeFormat", language),
+        "participants": [
+            {"name": person["name"], "role": texts.get(f"role{person['role_code'].title()}", person["role"])}
+            for person in people
+        ],
         "messages": [
             {
                 "message": message,
                 "sender": names.get(message.sender_id or "", message.sender_name or message.sender_role),
                 "rtl": is_right_to_left(message.text),
+                "dir": catalogue.text_direction(message.text, texts["dir"]),
+                "day": catalogue.formatted(message.created_at, "shortDateFormat", language),
+                "time": catalogue.formatted(message.created_at, "timeFormat", language),
                 "attachments": [
                     {
-                        "name": attachment.get("name") or attachment.get("type") or "attachment",
+                        "name": attachment.get("name") or attachment.get("type") or texts["transcriptAttachment"],
                         "type": attachment.get("type", ""),
                         "url": attachment.get("contentUrl", ""),
                         "linkable": is_public_link(attachment.get("contentUrl", "")),
@@ -194,9 +214,25 @@ def _context(conversation: Conversation) -> dict:
             }
             for message in messages
         ],
-        "generated_at": timezone.now(),
+        "generated_at": now,
+        "generated": catalogue.fill(
+            texts["transcriptGenerated"],
+            date=f"{catalogue.formatted(now, 'dateTimeFormat', language)} ({settings.TIME_ZONE})",
+        ),
         "site_name": settings.CHAT_SITE_NAME,
         "time_zone": settings.TIME_ZONE,
+        "hello": (
+            catalogue.fill(texts["emailHello"], name=conversation.customer_first_name)
+            if conversation.customer_first_name
+            else texts["emailHelloNoName"]
+        ),
+        "intro": catalogue.fill(
+            texts["emailIntro"],
+            site=settings.CHAT_SITE_NAME,
+            date=f"{catalogue.formatted(conversation.created_at, 'dateTimeFormat', language)} ({settings.TIME_ZONE})",
+        ),
+        "subject": catalogue.fill(texts["emailSubject"], site=settings.CHAT_SITE_NAME),
+        "conversation_line": catalogue.fill(texts["emailConversation"], id=conversation.id),
     }
 
 

@@ -52,6 +52,18 @@ window.ChatWidget._attach(function (ctx) {
     var text = catalogue[lang()][key] || catalogue.en[key] || key;
     return text.replace(/\{(\w+)\}/g, function (_, name) { return vars && vars[name] != null ? vars[name] : ""; });
   }
+  // A server error in the visitor's language: the catalogue's "error" + its code in camel case
+  // (ATTACHMENT_TOO_LARGE: errorAttachmentTooLarge) when it has one, else the server's message.
+  function reason(error) {
+    var code = (error && error.code) || "";
+    var key = "error" + code.toLowerCase().replace(/(^|_)([a-z])/g, function (_, __, c) { return c.toUpperCase(); });
+    return code && catalogue.en[key] ? t(key) : (error && error.message) || "";
+  }
+  function failure(response, json) {
+    var error = new Error((json.error && json.error.message) || response.statusText);
+    error.code = json.error && json.error.code;
+    return error;
+  }
   function clock(iso) {
     if (!iso) return "";
     try {
@@ -553,7 +565,7 @@ window.ChatWidget._attach(function (ctx) {
       }
     });
     refreshTicks();
-    uploadError.textContent = t("error", { reason: (error && error.message) || "" });
+    uploadError.textContent = t("error", { reason: reason(error) });
     if (error && error.code === "CONVERSATION_ENDED") conversationOver();
     save();
   }
@@ -603,12 +615,12 @@ window.ChatWidget._attach(function (ctx) {
     fetch(server + "/api/customer/attachments", { method: "POST", body: data })
       .then(function (response) {
         return response.json().then(function (json) {
-          if (!response.ok) throw new Error((json.error && json.error.message) || response.statusText);
+          if (!response.ok) throw failure(response, json);
           send("", [json]);
         });
       })
       .catch(function (error) {
-        uploadError.textContent = t("uploadFailed", { name: file.name, reason: error.message });
+        uploadError.textContent = t("uploadFailed", { name: file.name, reason: reason(error) });
       });
   }
   attachButton.addEventListener("click", function () { fileInput.click(); });
@@ -663,7 +675,7 @@ window.ChatWidget._attach(function (ctx) {
     fetch(server + "/api/customer/init", { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(payload) })
       .then(function (response) {
         return response.json().then(function (json) {
-          if (!response.ok) throw new Error((json.error && json.error.message) || response.statusText);
+          if (!response.ok) throw failure(response, json);
           return json;
         });
       })
@@ -680,7 +692,7 @@ window.ChatWidget._attach(function (ctx) {
         queued.splice(0).forEach(function (text) { send(text); });
       })
       .catch(function (error) {
-        formError.textContent = t("error", { reason: error.message });
+        formError.textContent = t("error", { reason: reason(error) });
         form.hidden = false;
       })
       .then(function () {

@@ -108,6 +108,29 @@ def test_filter_by_state_shows_only_conversations_in_that_state(admin_client, ad
     assert listed(admin_client.get(changelist_url(), {"state__exact": "open"})) == {ada.id}
 
 
+def test_the_list_shows_and_filters_which_visitors_the_site_verified(admin_client, ada, alan):
+    Conversation.objects.filter(pk=alan.pk).update(identity_verified=True)
+    response = admin_client.get(changelist_url())
+
+    rows = [row.split("</tr>")[0] for row in response.text.split('<tr><td class="action-checkbox">')[1:]]
+    alan_row = next(row for row in rows if ">Alan Turing" in row)
+    ada_row = next(row for row in rows if ">Ada Lovelace</a>" in row)
+    assert '>Alan Turing <span class="verified-mark"' in alan_row and "verified</span>" in alan_row
+    assert "verified" not in ada_row
+    assert listed(admin_client.get(changelist_url(), {"identity_verified__exact": "1"})) == {alan.id}
+    assert listed(admin_client.get(changelist_url(), {"identity_verified__exact": "0"})) == {ada.id}
+
+
+def test_the_change_page_says_whether_the_visitor_is_verified(admin_client, ada, alan):
+    Conversation.objects.filter(pk=alan.pk).update(identity_verified=True)
+
+    verified = admin_client.get(change_url(alan)).text
+    assert 'data-testid="verified"' in verified and 'data-testid="unverified"' not in verified
+    assert "Identity verified" in verified  # the field, in the Customer fieldset
+    unverified = admin_client.get(change_url(ada)).text
+    assert 'data-testid="unverified"' in unverified and 'data-testid="verified"' not in unverified
+
+
 def test_change_page_shows_every_message_whispers_and_addressed_ones_included(admin_client):
     customer = start_conversation()
     grace = add_agent(customer.conversation, "Grace")

@@ -13,6 +13,7 @@ from django.contrib.auth import get_user_model
 from playwright.async_api import Page, expect
 
 from agents.models import AgentProfile
+from conversations.models import Conversation
 from tests.e2e.test_agent_desk import ARTIFACTS, browser  # noqa: F401 (the module's Chromium fixture)
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -119,6 +120,8 @@ async def real_conversation(sign_in, start_chat) -> str:
 
 async def test_admin_shows_a_real_conversation_as_a_chat_and_the_list_fits_1280(context, server, sign_in, start_chat):
     cid = await real_conversation(sign_in, start_chat)
+    # As if the site had signed Kashif (widget identityHash): the list marks it, and still fits.
+    await sync_to_async(Conversation.objects.filter(pk=cid).update)(identity_verified=True)
     waiting = await start_chat(firstName="Maximilian", lastName="Featherstonehaugh", subject="Complaints")
     await sync_to_async(get_user_model().objects.create_superuser)("olga", password=PASSPHRASE)
     page = await context.new_page()
@@ -131,6 +134,8 @@ async def test_admin_shows_a_real_conversation_as_a_chat_and_the_list_fits_1280(
     row = page.locator("#result_list tbody tr").filter(has_text="Kashif")
     still_waiting = page.locator("#result_list tbody tr").filter(has_text="Featherstonehaugh")
     await expect(still_waiting.locator(".field-agent")).to_have_text("—")
+    await expect(row.get_by_test_id("verified")).to_be_visible()
+    await expect(still_waiting.get_by_test_id("verified")).to_have_count(0)
     await expect(still_waiting.locator(".field-state")).to_have_text("Open")
     assert waiting.conversation_id
     await expect(row.locator(".field-agent")).to_have_text("Alice")

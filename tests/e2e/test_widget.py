@@ -414,7 +414,7 @@ async def run_axe(page) -> list[dict]:
     ]
 
 
-async def test_arabic_on_a_phone_is_right_to_left_full_screen_and_accessible(new_page, server, shop):
+async def test_arabic_on_a_phone_is_right_to_left_full_screen_and_accessible(new_page, server, shop, tmp_path):
     if not AXE.exists():
         pytest.fail("node_modules/axe-core is missing: `make test` installs it with npm ci")
     await allow(shop.origin)
@@ -458,6 +458,13 @@ async def test_arabic_on_a_phone_is_right_to_left_full_screen_and_accessible(new
     assert bubble_box["x"] < 40, bubble_box
     assert await run_axe(page) == []
     await screenshot(page, "widget-arabic-phone.png")
+
+    # What the server refuses is said in the visitor's language too (the catalogue's error texts).
+    fake = tmp_path / "receipt.png"
+    fake.write_bytes(b"not a picture at all")
+    await page.get_by_test_id("file").set_input_files(fake)
+    await expect(page.get_by_test_id("upload-error")).to_have_text("تعذر إرسال receipt.png: محتوى الملف لا يطابق نوعه.")
+    await screenshot(page, "widget-arabic-upload-refused.png")
 
     await page.keyboard.press("Escape")
     await expect(panel).to_be_hidden()
