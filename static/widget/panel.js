@@ -1121,7 +1121,7 @@ window.ChatWidget._attach(function (ctx) {
     var q = queues[subjectField.input.value || config.subject];
     if (!q) for (var name in queues) if (queues[name].isDefault && !config.subject) q = queues[name];
     closedInfo = q && !q.openNow ? { queue: q.name, nextOpening: q.nextOpening, hours: q.hours } : null;
-    if ((closedInfo || state.callback) && !chatAnyway) showCallbackView(closedInfo);
+    if ((closedInfo || openCallback()) && !chatAnyway) showCallbackView(closedInfo);
     else {
       cbShown = false;
       layout();

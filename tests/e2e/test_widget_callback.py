@@ -3,9 +3,10 @@ another origin against the real server: a closed queue shows its hours and a cal
 visitor asks to be called, sees it scheduled, reloads, cancels; a chat with nobody free offers a
 callback and shows its state as the agent calls. Screenshots go to tests/e2e/artifacts/."""
 
-from datetime import datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+import httpx
 import pytest
 from asgiref.sync import sync_to_async
 from playwright.async_api import expect
@@ -303,3 +304,73 @@ async def test_a_chat_started_in_a_closed_queue_turns_to_the_callback_form(new_p
     (stored,) = await sync_to_async(callbacks)()
     started = await events(page, "conversationStarted")
     assert (stored.conversation_id, stored.adjusted) == (started[0]["conversationId"], "outsideHours")
+
+
+async def test_a_full_slot_offers_the_next_free_one_and_too_many_requests_are_refused_clearly(
+    new_page, browser, server, shop
+):
+    await sync_to_async(Queue.objects.create)(name="support", callbacks_per_slot=1)
+    await allow(shop.origin)
+    shop.pages["/slots"] = host_page(server.url, subject="support")
+    start = datetime.now(UTC).replace(hour=10, minute=0, second=0, microsecond=0) + timedelta(days=1)
+    window = {"start": start.isoformat(), "end": (start + timedelta(minutes=30)).isoformat()}
+    async with httpx.AsyncClient(base_url=server.url) as http:
+        taken = await http.post(
+            "/api/customer/callback",
+            json={"firstName": "Ana", "phone": "+49 30 901830", "subject": "support", "preferredTime": window},
+        )
+        assert taken.status_code == 201, taken.text
+
+    context = await browser.new_context(viewport={"width": 1280, "height": 860}, timezone_id="UTC")
+    try:
+        page = await new_page(context=context)
+        await open_widget(page, shop.url("/slots"))
+        # The queue is open, so the chat form; with nobody free, the callback is asked for from the chat.
+        await expect(page.get_by_test_id("prechat")).to_be_visible()
+        await page.get_by_label("Your name").fill("Kashif")
+        await page.get_by_label("Email").fill("kashif@example.com")
+        await page.get_by_test_id("start").click()
+        await page.get_by_test_id("offer-callback").click()
+        await page.get_by_test_id("field-cb-phone").fill("+49 30 901831")
+        await page.get_by_test_id("cb-later").check()
+        await page.get_by_test_id("field-cb-start").fill(start.strftime("%Y-%m-%dT%H:%M"))
+        await page.get_by_test_id("field-cb-end").fill((start + timedelta(minutes=30)).strftime("%Y-%m-%dT%H:%M"))
+        await page.get_by_test_id("callback-submit").click()
+        error = page.get_by_test_id("callback-error")
+        await expect(error).to_contain_text("That time is fully booked. The next free time is")
+        free = start + timedelta(minutes=30)
+        await expect(page.get_by_test_id("field-cb-start")).to_have_value(free.strftime("%Y-%m-%dT%H:%M"))
+        await expect(page.get_by_test_id("field-cb-start")).to_be_focused()
+        assert await sync_to_async(Callback.objects.filter(phone="+4930901831").count)() == 0
+        await page.get_by_test_id("callback-submit").click()
+        status = page.get_by_test_id("callback-status")
+        await expect(status).to_have_attribute("data-state", "scheduled")
+        stored = await sync_to_async(Callback.objects.get)(phone="+4930901831")
+        assert (stored.scheduled_for, stored.window_start, stored.time_zone) == (free, free, "UTC")
+    finally:
+        await context.close()
+
+    # Three requests for one number today (each cancelled): the widget's fourth is refused, clearly.
+    async with httpx.AsyncClient(base_url=server.url) as http:
+        for _ in range(3):
+            made = await http.post(
+                "/api/customer/callback", json={"firstName": "Eve", "phone": "+49 30 901832", "subject": "support"}
+            )
+            assert made.status_code == 201, made.text
+            gone = await http.delete(
+                f"/api/customer/callback/{made.json()['callbackId']}", headers={"X-Callback-Key": made.json()["key"]}
+            )
+            assert gone.status_code == 200, gone.text
+    page = await new_page()
+    await open_widget(page, shop.url("/slots"))
+    await page.get_by_label("Your name").fill("Eve")
+    await page.get_by_label("Email").fill("eve@example.com")
+    await page.get_by_test_id("start").click()
+    await page.get_by_test_id("offer-callback").click()
+    await page.get_by_test_id("field-cb-phone").fill("+49 30 901832")
+    await page.get_by_test_id("callback-submit").click()
+    await expect(page.get_by_test_id("callback-error")).to_have_text(
+        "Too many callbacks were asked for from here or for this number. Please try again later."
+    )
+    await expect(page.get_by_test_id("field-cb-phone")).to_have_attribute("aria-invalid", "true")
+    assert await sync_to_async(Callback.objects.filter(phone="+4930901832").count)() == 3
