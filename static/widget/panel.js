@@ -1090,7 +1090,6 @@ window.ChatWidget._attach(function (ctx) {
     cbForm.hidden = Boolean(c);
     cbResult.hidden = !c;
     cbBack.textContent = state.conversationId ? t("backToChat") : t("chatAnyway");
-    cbBack.hidden = Boolean(state.ended && state.conversationId);
     if (!c) return;
     cbStatus.textContent = callbackText(c);
     cbStatus.dataset.state = c.state;
