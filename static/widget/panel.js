@@ -791,6 +791,10 @@ window.ChatWidget._attach(function (ctx) {
   window.addEventListener("storage", function (event) {
     if (event.key !== config.storeKey) return;
     var theirs = loadState(event.newValue); // what the other tab wrote, whatever was written since
+    if (JSON.stringify(theirs.callback) !== JSON.stringify(state.callback)) {
+      state.callback = theirs.callback; // asked for, or cancelled, in the other tab
+      drawCallback();
+    }
     if (theirs.conversationId !== state.conversationId) {
       if (socket) socket.disconnect();
       socket = null;
