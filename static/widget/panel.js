@@ -11,7 +11,7 @@ window.ChatWidget._attach(function (ctx) {
   var TYPING_SHOWN_MS = 3000;
   var TYPING_SENT_EVERY_MS = 2000;
   var KEPT_MESSAGES = 300;
-  var SHOWN_ACTIVITIES = ["greetings", "handOff", "noAgentAvailable", "participantJoined", "participantLeft", "endOfConversation"];
+  var SHOWN_ACTIVITIES = ["greetings", "handOff", "noAgentAvailable", "participantJoined", "participantLeft", "endOfConversation", "outsideBusinessHours", "callbackState"];
 
   // --- state, kept in localStorage so a reload, a second tab or a restart loses nothing ------
 
@@ -19,6 +19,7 @@ window.ChatWidget._attach(function (ctx) {
     return {
       conversationId: null, key: null, me: null, email: "", lastSequence: 0, messages: [], pending: [],
       ended: false, agentRead: 0, readSent: 0, unread: 0, language: config.language, startRequestId: null,
+      callback: null, callbackRequestId: null,
     };
   }
   function loadState(text) {
@@ -109,7 +110,7 @@ window.ChatWidget._attach(function (ctx) {
 
   var form = el("form", { className: "prechat", "data-testid": "prechat", novalidate: "" });
   var intro = el("p");
-  function field(name, type, autocomplete) {
+  function field(name, type, autocomplete, parent) {
     var label = el("label");
     var caption = el("span");
     var input = el(type === "select" ? "select" : "input", { name: name, "data-testid": "field-" + name });
@@ -117,7 +118,7 @@ window.ChatWidget._attach(function (ctx) {
     if (type === "email" || type === "tel") input.dir = "ltr"; // addresses and numbers read left to right in any script
     if (autocomplete) input.autocomplete = autocomplete;
     label.append(caption, input);
-    form.append(label);
+    (parent || form).append(label);
     return { label: label, caption: caption, input: input };
   }
   form.append(intro);
@@ -131,7 +132,8 @@ window.ChatWidget._attach(function (ctx) {
   form.append(formError, startButton);
 
   var log = el("div", { className: "log", role: "log", "aria-live": "polite", "data-testid": "log" });
-  body.append(form, log);
+  var cbView = el("div", { className: "callback", "data-testid": "callback" });
+  body.append(form, log); // cbView goes in between while it is shown (layout())
   var typing = el("p", { className: "typing", "aria-live": "polite", "data-testid": "typing" });
   var ended = el("div", { className: "ended", "data-testid": "ended" });
   var download = el("a", { "data-testid": "download", target: "_blank", rel: "noopener" });
@@ -179,6 +181,7 @@ window.ChatWidget._attach(function (ctx) {
     textarea.setAttribute("aria-label", t("message"));
     textarea.placeholder = t("messagePlaceholder");
     sendButton.setAttribute("aria-label", t("send"));
+    labelCallback();
     labelLauncher();
   }
 
@@ -191,12 +194,14 @@ window.ChatWidget._attach(function (ctx) {
 
   function layout() {
     var chatting = Boolean(state.conversationId);
-    form.hidden = chatting;
-    log.hidden = !chatting;
+    form.hidden = chatting || cbShown;
+    log.hidden = !chatting || cbShown;
+    if (cbShown) body.insertBefore(cbView, log);
+    else cbView.remove(); // out of the page while not shown: one "Your name" field at a time
     endButton.hidden = !chatting || state.ended;
-    composer.hidden = !chatting || state.ended;
-    typing.hidden = !chatting || state.ended;
-    ended.hidden = !state.ended;
+    composer.hidden = !chatting || state.ended || cbShown;
+    typing.hidden = !chatting || state.ended || cbShown;
+    ended.hidden = !state.ended || cbShown;
     emailMe.hidden = !state.email;
     if (state.ended && state.conversationId) {
       download.href = server + "/api/customer/transcript/" + encodeURIComponent(state.conversationId) + "/pdf";
@@ -225,6 +230,8 @@ window.ChatWidget._attach(function (ctx) {
       case "greetings": return (m.info && m.info.text) || t("greeting");
       case "handOff": return t("handOff");
       case "noAgentAvailable": return t("noAgent");
+      case "outsideBusinessHours": return t("closedNow") + " " + opensText(m.info && m.info.nextOpening, m.info && m.info.hours);
+      case "callbackState": return callbackText(m.info || {}, true);
       case "participantJoined": return m.info && m.info.participant && m.info.participant.role === "customer" ? "" : t("joined", { name: who });
       case "participantLeft": return t("left", { name: who });
       case "endOfConversation":
@@ -251,6 +258,11 @@ window.ChatWidget._attach(function (ctx) {
       var text = activityText(m);
       if (!text) return null;
       var line = el("div", { className: "activity", "data-testid": "activity", "data-activity-type": m.activityType }, text);
+      if (m.activityType === "outsideBusinessHours" || m.activityType === "noAgentAvailable") {
+        var ask = el("button", { type: "button", className: "secondary", "data-testid": "offer-callback" }, t("askCallback"));
+        ask.addEventListener("click", function () { showCallbackView(m.activityType === "noAgentAvailable" ? null : m.info); });
+        line.append(el("br"), ask);
+      }
       return line;
     }
     var mine = isMine(m);
@@ -375,6 +387,8 @@ window.ChatWidget._attach(function (ctx) {
       beep();
     }
     if (m.activityType === "endOfConversation") conversationOver();
+    if (m.activityType === "callbackState") callbackChanged(m.info || {});
+    if (m.activityType === "outsideBusinessHours" && live && !openCallback()) showCallbackView(m.info);
     save();
     sendRead();
   }
@@ -658,6 +672,8 @@ window.ChatWidget._attach(function (ctx) {
           select.append(option);
         });
         subjectField.label.hidden = json.queues.length < 2 || Boolean(config.subject);
+        json.queues.forEach(function (q) { queues[q.name] = q; });
+        checkHours();
       })
       .catch(function () { queuesLoaded = false; });
   }
@@ -769,8 +785,11 @@ window.ChatWidget._attach(function (ctx) {
     }
     connected = false;
     var language = state.language;
+    var callback = state.callback;
     state = fresh();
     state.language = language;
+    state.callback = callback;
+    cbShown = false;
     save();
     setUnread(0);
     emailResult.textContent = "";
@@ -784,6 +803,10 @@ window.ChatWidget._attach(function (ctx) {
   window.addEventListener("storage", function (event) {
     if (event.key !== config.storeKey) return;
     var theirs = loadState(event.newValue); // what the other tab wrote, whatever was written since
+    if (JSON.stringify(theirs.callback) !== JSON.stringify(state.callback)) {
+      state.callback = theirs.callback; // asked for, or cancelled, in the other tab
+      drawCallback();
+    }
     if (theirs.conversationId !== state.conversationId) {
       if (socket) socket.disconnect();
       socket = null;
@@ -847,6 +870,7 @@ window.ChatWidget._attach(function (ctx) {
       return start(config.user);
     }
     loadQueues();
+    checkHours();
   }
 
   function open() {
@@ -860,7 +884,7 @@ window.ChatWidget._attach(function (ctx) {
       begin();
       emit("open", {});
     }
-    var target = state.conversationId ? (state.ended ? newChat : textarea) : nameField.input;
+    var target = cbShown ? cbFocus() : state.conversationId ? (state.ended ? newChat : textarea) : nameField.input;
     setTimeout(function () { (form.hidden && !state.conversationId ? closeButton : target).focus(); });
     body.scrollTop = body.scrollHeight;
     seen();
@@ -906,6 +930,360 @@ window.ChatWidget._attach(function (ctx) {
     else open();
   }
 
+  // --- business hours and callbacks (docs/widget.md#business-hours-and-callbacks) ------------
+
+  var OPEN_STATES = ["requested", "scheduled", "offered", "inProgress", "retryScheduled", "expired"];
+  var visitorZone = "";
+  try { visitorZone = Intl.DateTimeFormat().resolvedOptions().timeZone || ""; } catch (error) { /* none */ }
+  var queues = {}; // name -> the queue from GET /api/customer/queues
+  var closedInfo = null; // {queue, nextOpening, hours} while the chosen queue is closed
+  var cbShown = false; // the callback view stands in for the form or the chat
+  var chatAnyway = false;
+  var hoursOpen = false; // the week's hours folded out
+
+  function when(iso, zone) {
+    try {
+      var options = { weekday: "short", day: "numeric", month: "short", hour: "2-digit", minute: "2-digit" };
+      if (zone) options.timeZone = zone;
+      return new Intl.DateTimeFormat(lang(), options).format(new Date(iso));
+    } catch (error) {
+      return String(iso);
+    }
+  }
+  function hhmm(ms, zone) {
+    var options = { hour: "2-digit", minute: "2-digit" };
+    if (zone) options.timeZone = zone;
+    return new Intl.DateTimeFormat(lang(), options).format(new Date(ms));
+  }
+  // Minutes `zone` is ahead of UTC at the instant `ms`, and a wall time of `zone` as an instant.
+  function zoneOffset(ms, zone) {
+    var p = {};
+    new Intl.DateTimeFormat("en-US", { timeZone: zone, hourCycle: "h23", year: "numeric", month: "numeric", day: "numeric", hour: "numeric", minute: "numeric" })
+      .formatToParts(new Date(ms))
+      .forEach(function (x) { p[x.type] = Number(x.value); });
+    return (Date.UTC(p.year, p.month - 1, p.day, p.hour % 24, p.minute) - Math.floor(ms / 60000) * 60000) / 60000;
+  }
+  function wallTime(y, m, d, time, zone) {
+    var hm = time.split(":");
+    var guess = Date.UTC(y, m, d, Number(hm[0]), Number(hm[1]));
+    return guess - zoneOffset(guess - zoneOffset(guess, zone) * 60000, zone) * 60000;
+  }
+  function localInput(ms) { // the value of an <input type=datetime-local> in the visitor's time
+    var d = new Date(ms - new Date(ms).getTimezoneOffset() * 60000);
+    return d.toISOString().slice(0, 16);
+  }
+  function sameZone(zone) {
+    var now = Date.now();
+    try { return zoneOffset(now, zone) === -new Date(now).getTimezoneOffset(); } catch (error) { return true; }
+  }
+  function opensText(iso, hours) {
+    if (!iso) return t("opensNever");
+    var zone = hours && hours.timeZone;
+    var text = t("opensAt", { time: when(iso) });
+    return zone && !sameZone(zone) ? text + " " + t("theirTime", { time: when(iso, zone), zone: zone }) : text;
+  }
+
+  var hoursBox = el("div", { className: "hours", "data-testid": "hours" });
+  var cbForm = el("form", { className: "prechat", "data-testid": "callback-form", novalidate: "" });
+  var cbIntro = el("p");
+  cbForm.append(cbIntro);
+  var cbName = field("cb-name", "text", "given-name", cbForm);
+  var cbPhone = field("cb-phone", "tel", "tel", cbForm);
+  cbPhone.input.required = true;
+  cbName.input.required = true;
+  var cbWhen = el("fieldset", { className: "when" });
+  var cbLegend = el("legend");
+  function choice(value) {
+    var label = el("label", { className: "choice" });
+    var input = el("input", { type: "radio", name: "cb-when", value: value, "data-testid": "cb-" + value });
+    var caption = el("span");
+    label.append(input, caption);
+    cbWhen.append(label);
+    return { input: input, caption: caption };
+  }
+  cbWhen.append(cbLegend);
+  var cbAsap = choice("asap");
+  var cbLater = choice("later");
+  cbAsap.input.checked = true;
+  var cbTimes = el("div", { className: "times" });
+  cbWhen.append(cbTimes);
+  var cbStart = field("cb-start", "datetime-local", "", cbTimes);
+  var cbEnd = field("cb-end", "datetime-local", "", cbTimes);
+  cbForm.append(cbWhen);
+  var cbComment = field("cb-comment", "text", "", cbForm);
+  cbComment.input.maxLength = 2000;
+  var cbError = el("p", { className: "error", role: "alert", id: "cw-cb-error", "data-testid": "callback-error" });
+  var cbSubmit = el("button", { type: "submit", className: "primary", "data-testid": "callback-submit" });
+  cbForm.append(cbError, cbSubmit);
+  var cbResult = el("div", { className: "result", "data-testid": "callback-result" });
+  var cbStatus = el("p", { role: "status", "aria-live": "polite", tabindex: "-1", "data-testid": "callback-status" });
+  var cbNote = el("p", { className: "note", "data-testid": "callback-note" });
+  var cbCancel = el("button", { type: "button", className: "secondary", "data-testid": "callback-cancel" });
+  var cbAgain = el("button", { type: "button", className: "secondary", "data-testid": "callback-again" });
+  cbResult.append(cbStatus, cbNote, cbCancel, cbAgain);
+  var cbBack = el("button", { type: "button", className: "secondary", "data-testid": "callback-back" });
+  cbView.append(hoursBox, cbForm, cbResult, cbBack);
+  var FIELDS = { firstName: cbName, lastName: cbName, phone: cbPhone, "preferredTime.start": cbStart, "preferredTime.end": cbEnd, preferredTime: cbStart, comment: cbComment };
+
+  function labelCallback() {
+    cbIntro.textContent = t("callbackIntro");
+    cbName.caption.textContent = t("name");
+    cbPhone.caption.textContent = t("phoneRequired");
+    cbLegend.textContent = t("when");
+    cbAsap.caption.textContent = t("asap");
+    cbLater.caption.textContent = t("later");
+    cbStart.caption.textContent = t("from");
+    cbEnd.caption.textContent = t("until");
+    cbComment.caption.textContent = t("comment");
+    cbSubmit.textContent = t("callMe");
+    cbCancel.textContent = t("cancelCallback");
+    cbAgain.textContent = t("anotherCallback");
+    drawCallback();
+  }
+
+  function openCallback() {
+    return state.callback && OPEN_STATES.indexOf(state.callback.state) >= 0 ? state.callback : null;
+  }
+
+  function drawHours() {
+    hoursBox.replaceChildren();
+    hoursBox.hidden = !closedInfo;
+    if (!closedInfo) return;
+    var hours = closedInfo.hours || {};
+    var zone = hours.timeZone || "UTC";
+    var both = !sameZone(zone);
+    hoursBox.append(el("p", { className: "closed" }, t("closedNow")), el("p", { "data-testid": "next-opening" }, opensText(closedInfo.nextOpening, hours)));
+    if (hours.alwaysOpen || !hours.week) return;
+    var more = el("details", { "data-testid": "hours-table" });
+    more.open = hoursOpen;
+    more.addEventListener("toggle", function () { hoursOpen = more.open; });
+    more.append(el("summary", null, t("hoursIn", { zone: zone })));
+    var table = el("table");
+    var today = {};
+    new Intl.DateTimeFormat("en-US", { timeZone: zone, year: "numeric", month: "numeric", day: "numeric" })
+      .formatToParts(new Date())
+      .forEach(function (x) { today[x.type] = Number(x.value); });
+    var todayWeekday = (new Date(Date.UTC(today.year, today.month - 1, today.day)).getUTCDay() + 6) % 7; // Monday 0
+    hours.week.forEach(function (day, weekday) {
+      var d = today.day + ((weekday - todayWeekday + 7) % 7);
+      var noon = wallTime(today.year, today.month - 1, d, "12:00", zone);
+      var row = el("tr");
+      row.append(el("th", { scope: "row" }, new Intl.DateTimeFormat(lang(), { weekday: "long", timeZone: zone }).format(new Date(noon))));
+      var cell = el("td");
+      if (!day.ranges.length) cell.textContent = t("closedDay");
+      day.ranges.forEach(function (r) {
+        var opens = wallTime(today.year, today.month - 1, d, r.opens, zone);
+        var closes = wallTime(today.year, today.month - 1, d, r.closes, zone);
+        var line = el("span", { className: "range" }, hhmm(opens, zone) + "–" + hhmm(closes, zone));
+        cell.append(line);
+        if (both) cell.append(el("span", { className: "local" }, t("yourTime", { time: new Intl.DateTimeFormat(lang(), { weekday: "short" }).format(new Date(opens)) + " " + hhmm(opens) + "–" + hhmm(closes) })));
+      });
+      row.append(cell);
+      table.append(row);
+    });
+    more.append(table);
+    if (hours.closedDates && hours.closedDates.length) more.append(el("p", null, t("closedOn", { dates: hours.closedDates.join(", ") })));
+    hoursBox.append(more);
+  }
+
+  function callbackText(c, inChat) { // in the chat's log: without the phone, which it may not know
+    var time = c.scheduledFor ? when(c.scheduledFor) : "";
+    var phone = (state.callback && state.callback.phone) || "";
+    switch (c.state) {
+      case "inProgress": return inChat ? t("logCalling") : t("cbCalling", { phone: phone });
+      case "retryScheduled": return t("cbRetry", { time: time });
+      case "expired": return t("cbLate");
+      case "completed": return t("cbDone");
+      case "failed": return t("cbFailed");
+      case "cancelled": return t("cbCancelled");
+    }
+    return inChat ? t("logScheduled", { time: time }) : t("cbScheduled", { time: time, phone: phone });
+  }
+
+  function drawCallback() {
+    var c = state.callback;
+    drawHours();
+    cbForm.hidden = Boolean(c);
+    cbResult.hidden = !c;
+    cbBack.textContent = state.conversationId ? t("backToChat") : t("chatAnyway");
+    if (!c) return;
+    cbStatus.textContent = callbackText(c);
+    cbStatus.dataset.state = c.state;
+    cbStatus.dataset.scheduledFor = c.scheduledFor || "";
+    cbNote.textContent = c.adjusted === "outsideHours" ? t("cbMovedHours") : c.adjusted === "slotFull" ? t("cbMovedFull") : "";
+    cbNote.hidden = !cbNote.textContent;
+    cbCancel.hidden = !c.key || !openCallback();
+    cbAgain.hidden = Boolean(openCallback());
+  }
+
+  function showCallbackView(info) {
+    if (info && info.hours) closedInfo = { queue: info.queue, nextOpening: info.nextOpening, hours: info.hours };
+    else if (state.conversationId) closedInfo = null;
+    cbShown = true;
+    if (!cbName.input.value) cbName.input.value = nameField.input.value.trim().split(/\s+/)[0] || (config.user && config.user.firstName) || "";
+    if (!cbPhone.input.value) cbPhone.input.value = phoneField.input.value.trim() || (config.user && config.user.phone) || "";
+    drawCallback();
+    layout();
+    if (isOpen) setTimeout(function () { cbFocus().focus(); });
+  }
+  function cbFocus() {
+    return state.callback ? cbStatus : cbName.input.value ? cbPhone.input : cbName.input;
+  }
+
+  // Before a chat: is the queue the visitor would chat with closed now?
+  function checkHours() {
+    if (state.conversationId) return;
+    var q = queues[subjectField.input.value || config.subject];
+    if (!q) for (var name in queues) if (queues[name].isDefault && !config.subject) q = queues[name];
+    closedInfo = q && !q.openNow ? { queue: q.name, nextOpening: q.nextOpening, hours: q.hours } : null;
+    if ((closedInfo || openCallback()) && !chatAnyway) showCallbackView(closedInfo);
+    else {
+      cbShown = false;
+      layout();
+    }
+  }
+  subjectField.input.addEventListener("change", checkHours);
+
+  cbBack.addEventListener("click", function () {
+    cbShown = false;
+    chatAnyway = true;
+    layout();
+    (state.conversationId ? textarea : nameField.input).focus();
+  });
+  cbAgain.addEventListener("click", function () {
+    state.callback = null;
+    save();
+    drawCallback();
+    cbFocus().focus();
+  });
+  cbLater.input.addEventListener("change", drawTimes);
+  cbAsap.input.addEventListener("change", drawTimes);
+  function drawTimes() {
+    cbTimes.hidden = !cbLater.input.checked;
+  }
+  drawTimes();
+
+  function cbProblem(f, text) {
+    cbError.textContent = text;
+    f.input.setAttribute("aria-invalid", "true");
+    f.input.setAttribute("aria-describedby", "cw-cb-error");
+    f.input.focus();
+  }
+
+  function keepCallback(json) {
+    state.callback = {
+      id: json.callbackId, key: json.key === undefined && state.callback ? state.callback.key : json.key,
+      state: json.state, scheduledFor: json.scheduledFor, adjusted: json.adjusted, phone: json.phone,
+    };
+    save();
+    drawCallback();
+  }
+
+  function submitCallback() {
+    [cbName, cbPhone, cbStart, cbEnd, cbComment].forEach(function (f) { f.input.removeAttribute("aria-invalid"); });
+    cbError.textContent = "";
+    var name = cbName.input.value.trim();
+    var phone = cbPhone.input.value.trim();
+    if (!name) return cbProblem(cbName, t("needName"));
+    if (!phone) return cbProblem(cbPhone, t("needPhone"));
+    var preferred = "asap";
+    if (cbLater.input.checked) {
+      var start = cbStart.input.value;
+      if (!start) return cbProblem(cbStart, t("needStart"));
+      var end = cbEnd.input.value || localInput(new Date(start).getTime() + 3600000);
+      preferred = { start: start, end: end, timeZone: visitorZone || undefined };
+    }
+    state.callbackRequestId = state.callbackRequestId || uuid();
+    save();
+    var parts = name.split(/\s+/);
+    var payload = {
+      firstName: parts[0], lastName: parts.slice(1).join(" "), phone: phone, email: emailField.input.value.trim() || (config.user && config.user.email) || "",
+      subject: (closedInfo && closedInfo.queue) || subjectField.input.value || config.subject || "", language: lang(),
+      comment: cbComment.input.value.trim(), preferredTime: preferred, requestId: state.callbackRequestId,
+    };
+    if (state.conversationId && !state.ended) payload.conversationId = state.conversationId;
+    if (emailField.input.value && !emailField.input.checkValidity()) payload.email = "";
+    cbSubmit.disabled = true;
+    fetch(server + "/api/customer/callback", { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(payload) })
+      .then(function (response) {
+        return response.json().then(function (json) {
+          if (response.ok) {
+            state.callbackRequestId = null;
+            keepCallback(json);
+            emit("callbackRequested", { callbackId: json.callbackId, state: json.state, scheduledFor: json.scheduledFor, conversationId: payload.conversationId || null });
+            cbStatus.focus();
+            return;
+          }
+          var error = json.error || {};
+          if (error.code === "REQUEST_ID_CONFLICT") {
+            state.callbackRequestId = null; // the details changed since that request was stored: a new one
+            return submitCallback();
+          }
+          if (response.status === 429) return cbProblem(cbPhone, t("tooMany"));
+          if (error.code === "SLOT_FULL") {
+            cbLater.input.checked = true;
+            drawTimes();
+            if (error.nextFreeSlot) {
+              var free = new Date(error.nextFreeSlot).getTime();
+              cbStart.input.value = localInput(free);
+              cbEnd.input.value = localInput(free + 1800000);
+              return cbProblem(cbStart, t("slotFull", { time: when(error.nextFreeSlot) }));
+            }
+            return cbProblem(cbStart, t("slotNone"));
+          }
+          var fields = error.fields || {};
+          for (var key in fields) {
+            var f = FIELDS[key];
+            if (f) return cbProblem(f, f.caption.textContent + ": " + fields[key]);
+          }
+          cbError.textContent = t("error", { reason: error.message || response.statusText });
+        });
+      })
+      .catch(function (error) { cbError.textContent = t("error", { reason: error.message }); })
+      .then(function () { cbSubmit.disabled = false; });
+  }
+  cbForm.addEventListener("submit", function (event) {
+    event.preventDefault();
+    submitCallback();
+  });
+
+  function callbackRequest(method) {
+    var c = state.callback;
+    return fetch(server + "/api/customer/callback/" + encodeURIComponent(c.id), { method: method, headers: { "X-Callback-Key": c.key } }).then(function (response) {
+      return response.json().then(function (json) {
+        if (response.ok) return keepCallback(json);
+        if (response.status === 404) {
+          state.callback = null; // the key no longer opens it
+          save();
+          drawCallback();
+        }
+        if (response.status === 409) return callbackRequest("GET");
+      });
+    });
+  }
+  function refreshCallback() {
+    if (state.callback && state.callback.key && openCallback()) callbackRequest("GET").catch(function () { /* shown as saved */ });
+  }
+  cbCancel.addEventListener("click", function () {
+    cbCancel.disabled = true;
+    callbackRequest("DELETE")
+      .catch(function (error) { cbNote.hidden = false; cbNote.textContent = t("error", { reason: error.message }); })
+      .then(function () {
+        cbCancel.disabled = false;
+        if (!cbAgain.hidden) cbStatus.focus();
+      });
+  });
+
+  // A callbackState activity in the chat: an agent's, or the visitor's own from another tab.
+  function callbackChanged(info) {
+    if (!info.callbackId) return;
+    var c = state.callback;
+    if (!c || c.id !== info.callbackId) state.callback = c = { id: info.callbackId, key: null, phone: "" };
+    c.state = info.state;
+    c.scheduledFor = info.scheduledFor || c.scheduledFor;
+    drawCallback();
+  }
+
   // --- start -----------------------------------------------------------------------------------
 
   labelEverything();
@@ -913,6 +1291,7 @@ window.ChatWidget._attach(function (ctx) {
   layout();
   setUnread(state.unread);
   if (state.conversationId && !state.ended) connect();
+  refreshCallback();
 
   return {
     open: open,
@@ -926,6 +1305,7 @@ window.ChatWidget._attach(function (ctx) {
       save();
       labelEverything();
       redrawAll();
+      drawCallback();
       layout();
     },
   };
