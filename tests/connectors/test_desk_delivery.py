@@ -1,34 +1,27 @@
 """What the agent sees in the desk (Debian's Chromium, through Playwright) when a reply to an
 SMS customer is delivered, is not delivered, or cannot be sent because the customer opted out."""
 
-import shutil
-
 import pytest
 from asgiref.sync import sync_to_async
-from playwright.async_api import async_playwright, expect
+from playwright.async_api import expect
 
 from agents.services import agent_create
+from tests.browser import ARTIFACTS, debian_chromium
 from tests.connectors.conftest import PASSWORD, post_twilio
 from tests.connectors.helpers import eventually
 from tests.connectors.test_twilio_sms import CUSTOMER, INBOUND, sms, status_callback
-from tests.e2e.test_agent_desk import ARTIFACTS, CHROMIUM_FLAGS
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 
 @pytest.fixture
 async def desk_page(connectors_server):
-    executable = shutil.which("chromium")
-    if executable is None:
-        pytest.skip(reason="Debian's chromium is not installed (`make test` installs it with apt-get)")
-    async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(executable_path=executable, args=CHROMIUM_FLAGS)
+    async with debian_chromium() as browser:
         context = await browser.new_context(base_url=connectors_server.url, viewport={"width": 1280, "height": 760})
         page = await context.new_page()
         errors: list[str] = []
         page.on("pageerror", lambda error: errors.append(str(error)))
         yield page
-        await browser.close()
         assert not errors, errors
 
 

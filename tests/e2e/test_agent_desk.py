@@ -1,45 +1,24 @@
 """The agent desk as an agent sees it: Debian's Chromium, driven by Playwright, on the real server;
 the customers are the python-socketio clients of tests/e2e/people.py."""
 
-import os
 import re
-import shutil
-from pathlib import Path
 
 import pytest
 from asgiref.sync import sync_to_async
 from django.contrib.auth import get_user_model
-from playwright.async_api import Page, async_playwright, expect
+from playwright.async_api import Page, expect
 
 from agents.services import agent_create
+from tests.browser import ARTIFACTS, debian_chromium
 from tests.e2e.conftest import PASSWORD
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
-ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
-CHROMIUM_FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-
 
 @pytest.fixture(scope="module")
 async def browser():
-    """Debian's chromium (never a browser download); Playwright gives it a fresh profile."""
-    executable = shutil.which("chromium")
-    if executable is None:
-        if os.environ.get("CI") == "true":
-            pytest.fail("Debian's chromium is missing: `make test` should have installed it")
-        pytest.skip(reason="Debian's chromium is not installed (`make test` installs it with apt-get)")
-    async with async_playwright() as playwright:
-        chromium = await playwright.chromium.launch(executable_path=executable, args=CHROMIUM_FLAGS)
+    async with debian_chromium() as chromium:
         yield chromium
-        await chromium.close()
 
 
 @pytest.fixture

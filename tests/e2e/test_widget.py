@@ -3,9 +3,7 @@ served from another origin, the real chat server, and an agent that is a python-
 or the agent desk. Screenshots go to tests/e2e/artifacts/ for a person to look at."""
 
 import asyncio
-import os
 import re
-import shutil
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -16,11 +14,12 @@ import socketio
 from asgiref.sync import sync_to_async
 from django.test import override_settings
 from PIL import Image
-from playwright.async_api import async_playwright, expect
+from playwright.async_api import expect
 
 from agents.services import agent_create
 from conversations.models import Conversation, Message
 from routing.models import Queue
+from tests.browser import ARTIFACTS, debian_chromium
 from tests.conftest import free_port, start_server, stop_server
 from tests.e2e.conftest import PASSWORD
 from widget import identity
@@ -29,17 +28,7 @@ from widget.models import Site
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 ROOT = Path(__file__).resolve().parent.parent.parent
-ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
 AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
-CHROMIUM_FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 WIDGET_EVENTS = ["ready", "open", "close", "conversationStarted", "message", "conversationEnded", "unread"]
 
 # A host page that tries its worst: none of this may change the widget.
@@ -125,15 +114,8 @@ def stranger():
 
 @pytest.fixture(scope="module")
 async def browser():
-    executable = shutil.which("chromium")
-    if executable is None:
-        if os.environ.get("CI") == "true":
-            pytest.fail("Debian's chromium is missing: `make test` should have installed it")
-        pytest.skip(reason="Debian's chromium is not installed (`make test` installs it with apt-get)")
-    async with async_playwright() as playwright:
-        chromium = await playwright.chromium.launch(executable_path=executable, args=CHROMIUM_FLAGS)
+    async with debian_chromium() as chromium:
         yield chromium
-        await chromium.close()
 
 
 @pytest.fixture
