@@ -100,6 +100,15 @@ def _release_absent_agents(now) -> None:
     gone = list(AgentProfile.objects.filter(disconnected_at__lte=cutoff).order_by().values_list("pk", flat=True))
     if not gone:  # the usual tick: one indexed query that finds nobody
         return
+    # A socket closing on one process while the agent's new one opens on another can both
+    # commit: the close saw no other socket yet and stamped her absent after the open cleared
+    # it. She is connected: she is back, not gone.
+    back = AgentProfile.objects.connected().filter(pk__in=gone)
+    if back_ids := set(back.values_list("pk", flat=True)):
+        AgentProfile.objects.filter(pk__in=back_ids).update(disconnected_at=None)
+        gone = [pk for pk in gone if pk not in back_ids]
+        if not gone:
+            return
     AgentProfile.objects.ready().filter(pk__in=gone).update(state=AgentProfile.State.NOT_READY)
     absent = (
         Participant.objects.agents().present().filter(agent_id__in=gone, conversation__state=Conversation.State.OPEN)

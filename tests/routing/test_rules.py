@@ -115,6 +115,22 @@ def test_an_absent_agents_chat_goes_back_to_the_queue_after_the_grace_period(clo
     assert alice.state == AgentProfile.State.NOT_READY  # nothing is offered before she says so
 
 
+def test_an_agent_stamped_absent_while_a_socket_of_hers_is_open_is_not_released(clock):
+    """Her tab moved to another process: the old socket's close there committed after the new
+    socket's open here, and stamped her absent. The sweep sees her connected and keeps her."""
+    alice = ready_agent("alice")
+    chat = customer_joins()
+    perform_sync(offers.offer_accept, agent_id=alice.pk, conversation_id=chat.pk)
+    AgentProfile.objects.filter(pk=alice.pk).update(disconnected_at=datetime.now(UTC))  # the late close
+
+    clock.shift(61)
+    swept = run_sweep(alice)
+    assert [d for d in swept.deliveries if d.event == "messageArrived"] == []
+    assert chat.participants.agents().present().filter(agent=alice).exists()
+    alice.refresh_from_db()
+    assert alice.disconnected_at is None and alice.state == AgentProfile.State.READY
+
+
 def test_a_chat_that_waits_longer_than_its_queue_allows_ends(clock):
     Queue.objects.create(name="billing", max_wait_seconds=120)
     chat = customer_joins()
