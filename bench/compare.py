@@ -12,6 +12,8 @@ Scenarios (see bench/README.md):
 - throughput: 100 conversations, 8 messages in flight each, --seconds after 2 s of warm-up;
 - rate: 1,000 conversations and 1,000 agents at 1 msg/s each (setting them up is the storm:
   1,000 customers joining 50 at a time, offered and accepted);
+- storm: the rate scenario's set-up alone (1,000 agents log in and go ready, then 1,000
+  customers init, join and are offered and accepted, 50 at a time), timed;
 - overload: 100 conversations offered --overload-rate msgs/s in total for 30 s; BUSY acks are
   retried with the same requestId; the server's peak RSS is sampled;
 - two-processes: customers on one `serve`, agents on another, sharing PostgreSQL and Redis.
@@ -184,7 +186,9 @@ def line(label: str, r: dict, echo: dict | None = None) -> str:
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--scenario", choices=["all", "throughput", "rate", "overload", "two-processes"], default="all")
+    parser.add_argument(
+        "--scenario", choices=["all", "throughput", "rate", "storm", "overload", "two-processes"], default="all"
+    )
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument(
@@ -212,7 +216,7 @@ def main(argv=None) -> int:
     with environment(database_url=args.database_url, redis_url=args.redis_url) as bench_env:
         backends = f"{bench_env.database}{' + Redis' if bench_env.redis else ''}"
         print(f"revision {report['revision']}, {backends}; server on CPU 0, generator on CPU 1", flush=True)
-        agents = 1000 if "rate" in wanted else 100
+        agents = 1000 if {"rate", "storm"} & set(wanted) else 100
         bench_env.service("routed-agents", agents)
         for round_number in range(1, args.rounds + 1):
             for scenario in wanted:
@@ -228,6 +232,10 @@ def main(argv=None) -> int:
                     ours = chat_run(bench_env, "rate", ["--conversations=1000", "--rate=1", "--seconds=20"])
                     print(line(f"[{round_number}] 1,000 x 1 msg/s", ours), flush=True)
                     report["runs"].append({"scenario": scenario, "chat": ours})
+                elif scenario == "storm":
+                    with_cpu = chat_run(bench_env, "storm", ["--conversations=1000", "--rate=1", "--seconds=1"])
+                    print(line(f"[{round_number}] the storm: 1,000 agents ready, 1,000 customers joined", with_cpu))
+                    report["runs"].append({"scenario": scenario, "chat": with_cpu})
                 elif scenario == "overload":
                     measured = [r["chat"].get("msgs_s") for r in report["runs"] if r["scenario"] == "throughput"]
                     offered = args.overload_rate or (3 * round(measured[-1]) if measured and measured[-1] else 2500)

@@ -4,10 +4,10 @@ import zoneinfo
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, StringConstraints, field_validator, model_validator
+from pydantic import AfterValidator, StringConstraints, WithJsonSchema, field_validator, model_validator
 
 from callbacks import phones
-from conversations.schemas import Id, Moment, Short, WireModel, _email_or_blank
+from conversations.schemas import MOMENT_JSON_SCHEMA, Email, Id, Moment, Short, WireModel, _sane_moment
 
 Note = Annotated[str, StringConstraints(max_length=2000)]
 
@@ -21,21 +21,49 @@ def _known_zone(name: str) -> str:
     return name
 
 
-TimeZoneName = Annotated[str, StringConstraints(max_length=64), AfterValidator(_known_zone)]
-Phone = Annotated[str, StringConstraints(min_length=1, max_length=32), AfterValidator(phones.to_e164)]
+# Rules JSON Schema cannot state, named as formats of their own in the OpenAPI document (and
+# generated as such by the REST fuzzer, tests/e2e/test_fuzz_rest.py).
+TimeZoneName = Annotated[
+    str,
+    StringConstraints(max_length=64),
+    AfterValidator(_known_zone),
+    WithJsonSchema({"type": "string", "maxLength": 64, "format": "iana-time-zone", "examples": ["Europe/Berlin"]}),
+]
+Phone = Annotated[
+    str,
+    StringConstraints(min_length=1, max_length=32),
+    AfterValidator(phones.to_e164),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "minLength": 1,
+            "maxLength": 32,
+            "format": "phone",
+            "description": "A number libphonenumber holds valid; without a country code, read in CHAT_PHONE_REGION.",
+            "examples": ["+49 30 901820"],
+        }
+    ),
+]
+
+
+# Both required; in the OpenAPI document an RFC 3339 date-time (so with its offset). Without
+# one, the time is read in `timeZone`.
+WindowEdge = Annotated[
+    datetime,
+    AfterValidator(_sane_moment),
+    WithJsonSchema({"type": "string", "format": "date-time", "pattern": MOMENT_JSON_SCHEMA["anyOf"][0]["pattern"]}),
+]
 
 
 class Window(WireModel):
     """A start/end window in ISO 8601; times without an offset are read in `timeZone`."""
 
-    start: Moment
-    end: Moment
+    start: WindowEdge
+    end: WindowEdge
     time_zone: TimeZoneName = ""
 
     @model_validator(mode="after")
     def aware_and_ordered(self) -> "Window":
-        if self.start is None or self.end is None:
-            raise ValueError("give both start and end, or 'asap'")
         zone = zoneinfo.ZoneInfo(self.time_zone) if self.time_zone else None
         for name in ("start", "end"):
             moment: datetime = getattr(self, name)
@@ -54,7 +82,7 @@ class CallbackRequest(WireModel):
     first_name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
     last_name: Short = ""
     phone: Phone
-    email: Annotated[str, StringConstraints(max_length=254), AfterValidator(_email_or_blank)] = ""
+    email: Email = ""
     subject: Short = ""
     language: Annotated[str, StringConstraints(max_length=16)] = ""
     comment: Note = ""

@@ -21,6 +21,7 @@ from pydantic import (
     Field,
     StringConstraints,
     ValidationError,
+    WithJsonSchema,
     field_validator,
     model_validator,
 )
@@ -53,6 +54,15 @@ def _email_or_blank(value: str) -> str:
     return value
 
 
+# Blank, or an address Django's validator takes; the OpenAPI document says as much.
+Email = Annotated[
+    str,
+    StringConstraints(max_length=254),
+    AfterValidator(_email_or_blank),
+    WithJsonSchema({"type": "string", "maxLength": 254, "anyOf": [{"maxLength": 0}, {"format": "email"}]}),
+]
+
+
 class WireModel(BaseModel):
     model_config = ConfigDict(
         alias_generator=to_camel,
@@ -79,7 +89,11 @@ def _sane_moment(value: datetime | None) -> datetime | None:
     return value
 
 
-Moment = Annotated[datetime | None, AfterValidator(_sane_moment)]
+# The year's rule stated in the OpenAPI document too, so that generated requests are valid.
+MOMENT_JSON_SCHEMA = {
+    "anyOf": [{"type": "string", "format": "date-time", "pattern": "^(2[01][0-9]{2}|2200)-"}, {"type": "null"}]
+}
+Moment = Annotated[datetime | None, AfterValidator(_sane_moment), WithJsonSchema(MOMENT_JSON_SCHEMA)]
 MAX_INFO_DEPTH = 10
 
 
@@ -128,7 +142,6 @@ def _init_json_schema(schema: dict) -> None:
     what extra fields may be."""
     properties = schema["properties"]
     properties["channel"].update(pattern=r"^\s*[A-Za-z0-9][A-Za-z0-9_-]{0,31}\s*$", minLength=1, maxLength=200)
-    properties["email"]["anyOf"] = [{"maxLength": 0}, {"format": "email"}]
     schema["anyOf"] = [
         {"required": [name], "properties": {name: {"type": "string", "pattern": r"\S"}}} for name in IDENTIFIER_FIELDS
     ]
@@ -146,7 +159,7 @@ class InitRequest(WireModel):
 
     first_name: Short = ""
     last_name: Short = ""
-    email: Annotated[str, StringConstraints(max_length=254), AfterValidator(_email_or_blank)] = ""
+    email: Email = ""
     phone: Annotated[str, StringConstraints(max_length=32, pattern=r"^[0-9+()\-. ]*$")] = ""
     channel: Slug
     language: Annotated[str, StringConstraints(max_length=16)] = ""
@@ -314,13 +327,26 @@ def error_from_validation(exc: ValidationError) -> InvalidPayload | PayloadTooLa
     return error_from_details(exc.errors(include_url=False))
 
 
+def _is_member_label(part: Any) -> bool:
+    return isinstance(part, str) and "[" in part  # literal['asap'], function-after[check(), Window]
+
+
+def _is_literal_member(part: Any) -> bool:
+    return isinstance(part, str) and part.startswith("literal[")
+
+
 def error_from_details(errors: list[dict], *, drop_location: int = 0) -> InvalidPayload | PayloadTooLarge:
     """Name each bad field (its location less `drop_location` leading parts); all of them too
     long makes it PAYLOAD_TOO_LARGE."""
     fields: dict[str, str] = {}
     types = set()
-    for error in errors[:MAX_ERROR_FIELDS]:  # an error ack stays small whatever came in
-        location = ".".join(str(part) for part in error.get("loc", ())[drop_location:])[:100] or "payload"
+    # A value that fits none of a union's members fails each: the wire names the field, not
+    # pydantic's label of a member ("literal['asap']"), and the error of a literal member (the
+    # shorthand) comes after the others, which say more.
+    errors = sorted(errors[:MAX_ERROR_FIELDS], key=lambda error: any(_is_literal_member(p) for p in error["loc"]))
+    for error in errors:  # an error ack stays small whatever came in
+        parts = [str(part) for part in error.get("loc", ())[drop_location:] if not _is_member_label(part)]
+        location = ".".join(parts)[:100] or "payload"
         fields.setdefault(location, str(error.get("msg", "")).removeprefix("Value error, ")[:200])
         types.add(error.get("type"))
     if types and types <= _TOO_LARGE:

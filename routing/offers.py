@@ -84,8 +84,23 @@ def route_waiting(queue_ids, limit: int = WAITING_ROUTED_AT_ONCE) -> None:
     """Offer waiting conversations of these queues (oldest first) that have no pending offer,
     each in its own transaction. A queue is left as soon as nobody in it takes an offer, so a
     long queue with no free agent costs one query, not one per waiting chat. The follow-up of
-    dispatch.queues_freed, and a step of the sweep."""
-    for queue_id in hours.open_queue_ids(selectors.queues_with_room(list(queue_ids))):  # issue 9: open ones
+    dispatch.queues_freed, and a step of the sweep. Which queues have a chat waiting is asked
+    first, with an index: an agent connecting or getting ready while nothing waits (the usual
+    case, and every agent of a shift starting) costs that one query, not a look at every agent."""
+    queue_ids = {queue_id for queue_id in queue_ids if queue_id is not None}
+    if not queue_ids:
+        return
+    with_waiting = set(
+        Conversation.objects.waiting()
+        .filter(queue_id__in=queue_ids)
+        .exclude(offers__state=Offer.State.PENDING)
+        .order_by()
+        .values_list("queue_id", flat=True)
+        .distinct()
+    )
+    if not with_waiting:
+        return
+    for queue_id in hours.open_queue_ids(selectors.queues_with_room(list(with_waiting))):  # issue 9: open ones
         waiting = (
             Conversation.objects.waiting()
             .filter(queue_id=queue_id)
