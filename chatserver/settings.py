@@ -138,6 +138,7 @@ def _database() -> dict:
             "timeout": 20,
             "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
         }
+        db["ENGINE"] = "chatserver.sqlite"  # its writers queue in the process (chatserver/sqlite/base.py)
         db["CONN_MAX_AGE"] = None
         db["TEST"] = {"NAME": env_str("SQLITE_TEST_NAME", str(VAR_DIR / "test.sqlite3"))}
     elif db["ENGINE"] == "django.db.backends.postgresql":

@@ -30,7 +30,7 @@ def free_port() -> int:
 
 def database_url_of(db: dict) -> str:
     """The URL a server process needs to open the database the tests use."""
-    if db["ENGINE"].endswith("sqlite3"):
+    if db["ENGINE"] in ("chatserver.sqlite", "django.db.backends.sqlite3"):
         return f"sqlite:///{db['NAME']}"
     user = db.get("USER") or "postgres"
     host = db.get("HOST") or "127.0.0.1"

@@ -46,6 +46,8 @@ const TAG = /\|b:(\d+)$/;
 const log = (...a) => console.error(`[loadgen ${new Date().toISOString().slice(11, 19)}]`, ...a);
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const sockets = [];
+// The p-th percentile of sorted xs.
+const pctOf = (xs, p) => (xs.length ? +xs[Math.min(xs.length - 1, Math.ceil((p / 100) * xs.length) - 1)].toFixed(2) : null);
 
 function connect(ns = '/', opts = {}, base = cfg.url) {
   return new Promise((resolve, reject) => {
@@ -116,19 +118,29 @@ async function setupRouted(timings) {
   timings.agents_ready_s = +((performance.now() - t0) / 1000).toFixed(2);
   if (agents.length < cfg.conversations) throw new Error(`only ${agents.length} agents ready`);
   const t1 = performance.now();
+  const steps = { init: [], connect: [], join: [], offer_accepted: [] };
   const rooms = await pool(cfg.conversations, cfg.joinConcurrency, async (i) => {
+    let t = performance.now();
+    const lap = (name) => { const now = performance.now(); steps[name].push(now - t); t = now; };
     const init = await post('/api/customer/init', { channel: 'web', firstName: `Bench${i}`, phone: `+1555${String(i).padStart(7, '0')}` });
+    lap('init');
     const customer = await connect('/');
+    lap('connect');
     const accepted = new Promise((resolve, reject) => {
       const early = offeredEarly.get(init.conversationId);
       if (early) resolve(early); else waitingFor.set(init.conversationId, resolve);
       setTimeout(() => reject(new Error(`${init.conversationId}: no offer accepted in 20 s`)), 20000).unref();
     });
     await ackOf(customer, 'joinConversation', { conversationId: init.conversationId, participant: init.participant });
+    lap('join');
     const agent = await accepted;
+    lap('offer_accepted');
     return { i, key: init.conversationId, customer, agent, participant: init.participant };
   });
   timings.joined_offered_accepted_s = +((performance.now() - t1) / 1000).toFixed(2);
+  // Where a customer's set-up waits: each step's p50 / p99 in ms (init over REST, the socket's
+  // connect, the join's ack, then until an agent's accept was acked).
+  timings.customer_steps_ms = Object.fromEntries(Object.entries(steps).map(([k, v]) => { v.sort((a, b) => a - b); return [k, [pctOf(v, 50), pctOf(v, 99)]]; }));
   return rooms;
 }
 
@@ -215,7 +227,6 @@ async function traffic(rooms) {
   const unanswered = () => stats.sent - stats.acked - stats.refused - stats.ack_timeouts;
   while ((pending() > 0 || (cfg.flow !== 'echo' && unanswered() > 0)) && performance.now() - lastProgress < cfg.drainS * 1000) await sleep(100);
   lat.sort((a, b) => a - b); latAccepted.sort((a, b) => a - b);
-  const pctOf = (xs, p) => (xs.length ? +xs[Math.min(xs.length - 1, Math.ceil((p / 100) * xs.length) - 1)].toFixed(2) : null);
   const pct = (p) => pctOf(lat, p);
   const lost = rooms.reduce((n, r) => n + r.msgs.filter((m) => m.acked && !m.got).length, 0);
   return {

@@ -3,8 +3,6 @@ and secrets stay out of the logs (chatserver/payloads.py, guards.py, accesslog.p
 
 import asyncio
 import json
-import statistics
-import time
 
 import httpx
 import pytest
@@ -17,7 +15,10 @@ from tests.e2e.rawsocket import RawSocket
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 
-async def test_three_huge_payloads_in_flight_do_not_stall_another_client(server, customer):
+async def test_three_huge_payloads_in_flight_are_refused_unparsed_while_another_client_chats(server, customer):
+    """A 900 KB packet of 450,000 values is answered from its header, before python-socketio
+    parses it (which stalled every connection for 4.6 s): the ack is the guard's, and short.
+    How long the other client waits meanwhile is a figure, not a test: bench/stall_probe.py."""
     junk = {"conversationId": customer.conversation_id, "type": "ChatMessage", "attachments": [0] * 450_000}
     packet = "421" + json.dumps(["sendMessage", junk], separators=(",", ":"))
     assert 900_000 < len(packet) < 1_000_000
@@ -31,28 +32,24 @@ async def test_three_huge_payloads_in_flight_do_not_stall_another_client(server,
         raw.sock.sendall(frame)
         return raw.read_until(b"]") + b"]"  # the ack: 431[{...}]
 
-    timings: list[float] = []
-
-    async def probe():
-        for n in range(40):
-            began = time.perf_counter()
-            ack = await customer.say(f"probe {n}")
-            timings.append(time.perf_counter() - began)
-            assert ack["ok"], ack
+    async def probe() -> list[dict]:
+        return [await customer.say(f"probe {n}") for n in range(40)]
 
     probing = asyncio.create_task(probe())
     await asyncio.sleep(0.02)
     acks = await asyncio.gather(*(asyncio.to_thread(attack, raw, frame) for raw, frame in hostile))
-    await probing
+    probes = await probing
     for ack in acks:
         assert b"PAYLOAD_TOO_LARGE" in ack, ack
+        assert b"values" in ack  # "The payload has more than N values.": refused before parsing
         assert len(ack) < 1_000  # the answer does not grow with the input
-    p99 = sorted(timings)[int(len(timings) * 0.99) - 1]
-    median = statistics.median(timings)
-    print(f"probe acks under three 900 KB packets: median {median * 1000:.1f} ms, p99 {p99 * 1000:.1f} ms")
-    # bench/README.md records the figure (p99 < 50 ms); here the bound only catches a stall of
-    # the kind seen before the size check (4.6 s per packet), without flaking on a busy machine.
-    assert p99 < 0.5, timings
+    assert [ack["ok"] for ack in probes] == [True] * 40
+    stored = await sync_to_async(list)(
+        Message.objects.filter(conversation_id=customer.conversation_id, text__startswith="probe ").values_list(
+            "text", flat=True
+        )
+    )
+    assert sorted(stored) == sorted(f"probe {n}" for n in range(40))  # and nothing of the junk
     for raw, _ in hostile:
         raw.close()
 
