@@ -14,6 +14,9 @@ Scenarios (see bench/README.md):
   1,000 customers joining 50 at a time, offered and accepted);
 - storm: the rate scenario's set-up alone (1,000 agents log in and go ready, then 1,000
   customers init, join and are offered and accepted, 50 at a time), timed;
+- restart: the storm's set-up, one message from each customer, then the server restarted on
+  its port: 1,000 agents reconnect and 1,000 customers rejoin with lastSequence, timed, and
+  each agent must have its customer's message;
 - overload: 100 conversations offered --overload-rate msgs/s in total for 30 s; BUSY acks are
   retried with the same requestId; the server's peak RSS is sampled;
 - two-processes: customers on one `serve`, agents on another, sharing PostgreSQL and Redis.
@@ -31,7 +34,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from server import PYTHON, ROOT, environment, machine_busy_seconds, running_server  # noqa: E402
+from server import PYTHON, ROOT, environment, free_port, machine_busy_seconds, running_server  # noqa: E402
 
 NODE_MODULES = HERE / "node_modules"
 ECHO = [
@@ -123,6 +126,31 @@ def chat_run(bench_env, name: str, options: list[str], *, processes: int = 1) ->
     return result | watch.figures | {"server_errors": len(errors), "first_server_errors": errors[:5]}
 
 
+def restart_run(bench_env, conversations: int) -> dict:
+    """The routed set-up, one message per conversation, then the server restarted on its port;
+    the generator times the reconnects and rejoins (bench/node/loadgen.js --restart-marker)."""
+    bench_env.service("forget-conversations", None)
+    marker = bench_env.workdir / "restart-marker"
+    marker.unlink(missing_ok=True)
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    argv = ["taskset", "-c", "1", "node", str(HERE / "node" / "loadgen.js"), f"--url={url}"]
+    argv += [f"--conversations={conversations}", f"--restart-marker={marker}"]
+    with running_server(bench_env, "restart-before", cpu=0, port=port):
+        generator = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        while not marker.exists() and generator.poll() is None:
+            time.sleep(0.1)
+    restarted_at = time.monotonic()
+    with running_server(bench_env, "restart-after", cpu=0, port=port) as after:
+        started_s = time.monotonic() - restarted_at
+        with Watch([after]) as watch:
+            out, err = generator.communicate(timeout=900)
+    lines = [line for line in out.splitlines() if line.startswith("{")]
+    if not lines:
+        raise RuntimeError(f"the generator printed nothing:\n{err[-3000:]}")
+    return json.loads(lines[-1]) | {"server_start_s": round(started_s, 2)} | watch.figures
+
+
 PROFILE_DIR: Path | None = None
 
 
@@ -187,7 +215,9 @@ def line(label: str, r: dict, echo: dict | None = None) -> str:
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument(
-        "--scenario", choices=["all", "throughput", "rate", "storm", "overload", "two-processes"], default="all"
+        "--scenario",
+        choices=["all", "throughput", "rate", "storm", "restart", "overload", "two-processes"],
+        default="all",
     )
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--seconds", type=int, default=10)
@@ -216,7 +246,7 @@ def main(argv=None) -> int:
     with environment(database_url=args.database_url, redis_url=args.redis_url) as bench_env:
         backends = f"{bench_env.database}{' + Redis' if bench_env.redis else ''}"
         print(f"revision {report['revision']}, {backends}; server on CPU 0, generator on CPU 1", flush=True)
-        agents = 1000 if {"rate", "storm"} & set(wanted) else 100
+        agents = 1000 if {"rate", "storm", "restart"} & set(wanted) else 100
         bench_env.service("routed-agents", agents)
         for round_number in range(1, args.rounds + 1):
             for scenario in wanted:
@@ -236,6 +266,16 @@ def main(argv=None) -> int:
                     with_cpu = chat_run(bench_env, "storm", ["--conversations=1000", "--rate=1", "--seconds=1"])
                     print(line(f"[{round_number}] the storm: 1,000 agents ready, 1,000 customers joined", with_cpu))
                     report["runs"].append({"scenario": scenario, "chat": with_cpu})
+                elif scenario == "restart":
+                    ours = restart_run(bench_env, 1000)
+                    print(
+                        f"[{round_number}] restart: {ours.get('restart') or ours.get('error')};"
+                        f" set-up {ours.get('setup')};"
+                        f" the new server answered {ours['server_start_s']} s after the old one stopped;"
+                        f" server CPU {ours['server_cpu']:.2f} of its core while they came back",
+                        flush=True,
+                    )
+                    report["runs"].append({"scenario": scenario, "chat": ours})
                 elif scenario == "overload":
                     measured = [r["chat"].get("msgs_s") for r in report["runs"] if r["scenario"] == "throughput"]
                     offered = args.overload_rate or (3 * round(measured[-1]) if measured and measured[-1] else 2500)

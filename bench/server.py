@@ -185,10 +185,11 @@ def running_server(
     command: list[str] | None = None,
     probe: str = "/api/openapi.json",
     extra_env: dict | None = None,
+    port: int | None = None,
 ) -> Iterator[Server]:
-    """`manage.py serve` (or `command`, given the port) on a free port, on CPU `cpu` if given;
-    always stopped (SIGTERM, then SIGKILL) on the way out."""
-    port = free_port()
+    """`manage.py serve` (or `command`, given the port) on `port` or a free one, on CPU `cpu` if
+    given; always stopped (SIGTERM, then SIGKILL) on the way out."""
+    port = port or free_port()
     log_path = bench_env.workdir / f"server-{name}.log"
     argv = [*(command or [PYTHON, "manage.py", "serve", "--port"]), str(port)]
     if cpu is not None:

@@ -119,9 +119,11 @@ def _release_absent_agents(now) -> None:
 
 @transaction.atomic
 def _release_one(participant_id: str, *, now) -> None:
-    conversation_id = Participant.objects.values_list("conversation_id", flat=True).get(pk=participant_id)
-    conversation = Conversation.objects.select_for_update().get(pk=conversation_id)
-    participant = Participant.objects.select_related("agent").get(pk=participant_id)
+    conversation_id = Participant.objects.filter(pk=participant_id).values_list("conversation_id", flat=True).first()
+    conversation = Conversation.objects.select_for_update().filter(pk=conversation_id).first()
+    participant = Participant.objects.select_related("agent").filter(pk=participant_id).first()
+    if conversation is None or participant is None:  # deleted meanwhile (an admin, a retention job)
+        return
     if participant.left_at is not None or not conversation.is_open:
         return
     if participant.agent and participant.agent.disconnected_at is None:

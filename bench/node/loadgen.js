@@ -12,8 +12,13 @@
 // Sending: --rate=0: as fast as deliveries allow, --window messages in flight per conversation
 // (closed loop); --rate=R: R msgs/s per conversation (open loop). A BUSY ack is retried after
 // its retryAfterMs with the same requestId (the server stored nothing), other refusals count.
+// --restart-marker=PATH (routed): after the set-up each customer sends one message (acked, so
+// stored), then this file is written and the bench restarts the server on the same port; when
+// it answers again every agent reconnects with its token and every customer rejoins with
+// lastSequence, JOIN_CONCURRENCY at a time; printed: how long that took, and how many agents
+// did not get their customer's message (live before the restart, or in the resync).
 // Options: --url --flow --conversations=100 --rate=0 --window=8 --seconds=10 --warmup=2
-//          --join-concurrency=50 --text-bytes=64 --drain-s=10 --label=TEXT
+//          --join-concurrency=50 --text-bytes=64 --drain-s=10 --label=TEXT --restart-marker=PATH
 'use strict';
 
 const { performance } = require('perf_hooks');
@@ -40,6 +45,7 @@ const cfg = {
   drainS: num('drain-s', 10),
   password: process.env.CHAT_BENCH_AGENT_PASSWORD || 'bench-password-1',
   label: args.label || null,
+  restartMarker: args['restart-marker'] || null,
 };
 const ACK_TIMEOUT_MS = 15000;
 const TAG = /\|b:(\d+)$/;
@@ -104,6 +110,7 @@ async function setupRouted(timings) {
   const agents = await pool(cfg.conversations, cfg.joinConcurrency, async (i) => {
     const { token } = await post('/api/agent/login', { username: `bench-agent-${i}`, password: cfg.password }, cfg.agentUrl);
     const agent = await connect('/agent', { auth: { token } }, cfg.agentUrl);
+    agent.chatToken = token;
     agent.on('conversationOffered', async (offer) => {
       const id = offer.conversation.id;
       try {
@@ -142,6 +149,70 @@ async function setupRouted(timings) {
   // connect, the join's ack, then until an agent's accept was acked).
   timings.customer_steps_ms = Object.fromEntries(Object.entries(steps).map(([k, v]) => { v.sort((a, b) => a - b); return [k, [pctOf(v, 50), pctOf(v, 99)]]; }));
   return rooms;
+}
+
+// ------------------------------------------------------------------ restart and resync
+async function answering(base) {
+  try { return (await fetch(new URL('/api/openapi.json', base))).ok; } catch (e) { return false; }
+}
+
+async function restartAndResync(rooms) {
+  const fs = require('fs');
+  const seen = new Map(); // conversationId -> texts the agent has seen (live or in a resync)
+  const text = (i) => `before the restart ${i}`;
+  const see = (id, m) => { if (m && m.text) { if (!seen.has(id)) seen.set(id, new Set()); seen.get(id).add(m.text); } };
+  const lastSeq = new Map();
+  for (const r of rooms) {
+    r.agent.on('messageArrived', (m) => see(m.conversationId, m));
+    r.customer.on('messageArrived', (m) => lastSeq.set(r.key, Math.max(lastSeq.get(r.key) || 0, m.sequence || 0)));
+  }
+  const sent = await pool(rooms.length, cfg.joinConcurrency, async (i) => {
+    const r = rooms[i];
+    const ack = await ackOf(r.customer, 'sendMessage', { conversationId: r.key, type: 'ChatMessage', text: text(r.i), requestId: `restart-${r.i}` });
+    lastSeq.set(r.key, Math.max(lastSeq.get(r.key) || 0, ack.sequence));
+    return ack;
+  });
+  const all = [...new Set(rooms.flatMap((r) => [r.customer, r.agent]))];
+  const gone = Promise.all(all.map((s) => new Promise((resolve) => (s.connected ? s.once('disconnect', resolve) : resolve()))));
+  fs.writeFileSync(cfg.restartMarker, 'restart\n');
+  log(`${sent.length} messages stored; waiting for the restart`);
+  await gone;
+  while (!(await answering(cfg.url)) || !(await answering(cfg.agentUrl))) await sleep(50);
+  const t0 = performance.now();
+  const agents = [...new Set(rooms.map((r) => r.agent))];
+  const mine = new Map(rooms.map((r) => [r.agent, r.key]));
+  const agentsBack = await pool(agents.length, cfg.joinConcurrency, async (i) => {
+    const old = agents[i]; const id = mine.get(old);
+    const agent = await connect('/agent', { auth: { token: old.chatToken } }, cfg.agentUrl);
+    agent.on('messageArrived', (m) => see(m.conversationId, m));
+    await new Promise((resolve, reject) => {
+      agent.on('conversationInfo', (info) => {
+        if (info.conversation.id !== id) return;
+        for (const m of info.messages) see(id, m);
+        resolve();
+      });
+      setTimeout(() => reject(new Error(`${id}: no conversationInfo in 20 s`)), 20000).unref();
+    });
+    return agent;
+  });
+  const tAgents = performance.now();
+  const customersBack = await pool(rooms.length, cfg.joinConcurrency, async (i) => {
+    const r = rooms[i];
+    const customer = await connect('/');
+    await ackOf(customer, 'joinConversation', { conversationId: r.key, participant: r.participant, lastSequence: lastSeq.get(r.key) || 0 });
+    return customer;
+  });
+  const t1 = performance.now();
+  await sleep(1000); // anything still on its way to an agent
+  const missing = rooms.filter((r) => !(seen.get(r.key) || new Set()).has(text(r.i))).length;
+  return {
+    stored_before: sent.length,
+    agents_back: agentsBack.length,
+    customers_back: customersBack.length,
+    agents_resynced_s: +((tAgents - t0) / 1000).toFixed(2),
+    resync_s: +((t1 - t0) / 1000).toFixed(2),
+    missing_at_agents: missing,
+  };
 }
 
 // ------------------------------------------------------------------ traffic
@@ -245,6 +316,12 @@ async function traffic(rooms) {
     const cpu0 = process.cpuUsage();
     const rooms = cfg.flow === 'echo' ? await setupEcho() : await setupRouted(timings);
     log(`${rooms.length} conversations ready (${JSON.stringify(timings)}); sending`);
+    if (cfg.restartMarker) {
+      Object.assign(out, { ready: rooms.length, setup: timings, restart: await restartAndResync(rooms) });
+      process.stdout.write(`${JSON.stringify(out)}\n`);
+      setTimeout(() => process.exit(0), 200).unref();
+      return;
+    }
     const result = await traffic(rooms);
     const cpu = process.cpuUsage(cpu0);
     Object.assign(out, { ready: rooms.length, setup: timings, ...result, gen_cpu_s: +((cpu.user + cpu.system) / 1e6).toFixed(2) });

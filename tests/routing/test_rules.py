@@ -183,3 +183,12 @@ def test_an_agent_who_left_a_chat_herself_is_not_offered_it_again_at_once(clock)
     clock.shift(61)
     run_sweep(alice)
     assert pending_offer(chat).agent == alice
+
+
+def test_releasing_an_agent_whose_chat_was_deleted_meanwhile_does_nothing(clock):
+    alice = ready_agent("alice")
+    chat = customer_joins()
+    perform_sync(offers.offer_accept, agent_id=alice.pk, conversation_id=chat.pk)
+    participant_id = chat.participants.agents().get(agent=alice).pk
+    Conversation.objects.filter(pk=chat.pk).delete()  # between the sweep's list and its release
+    assert sweep._release_one(participant_id, now=datetime.now(UTC)) is None
