@@ -55,12 +55,15 @@ const sockets = [];
 // The p-th percentile of sorted xs.
 const pctOf = (xs, p) => (xs.length ? +xs[Math.min(xs.length - 1, Math.ceil((p / 100) * xs.length) - 1)].toFixed(2) : null);
 
-function connect(ns = '/', opts = {}, base = cfg.url) {
+// `before(socket)` attaches handlers before it connects: what the server sends right after the
+// connect can come in the same tick as the connect itself.
+function connect(ns = '/', opts = {}, base = cfg.url, before = () => {}) {
   return new Promise((resolve, reject) => {
     const s = io(new URL(ns, base).toString(), {
       transports: ['websocket'], forceNew: true, reconnection: false, timeout: 20000, perMessageDeflate: false, ...opts,
     });
     sockets.push(s);
+    before(s);
     s.once('connect', () => resolve(s));
     s.once('connect_error', reject);
   });
@@ -183,16 +186,20 @@ async function restartAndResync(rooms) {
   const mine = new Map(rooms.map((r) => [r.agent, r.key]));
   const agentsBack = await pool(agents.length, cfg.joinConcurrency, async (i) => {
     const old = agents[i]; const id = mine.get(old);
-    const agent = await connect('/agent', { auth: { token: old.chatToken } }, cfg.agentUrl);
-    agent.on('messageArrived', (m) => see(m.conversationId, m));
-    await new Promise((resolve, reject) => {
-      agent.on('conversationInfo', (info) => {
-        if (info.conversation.id !== id) return;
-        for (const m of info.messages) see(id, m);
-        resolve();
-      });
+    let shown;
+    const resynced = new Promise((resolve, reject) => {
+      shown = resolve;
       setTimeout(() => reject(new Error(`${id}: no conversationInfo in 20 s`)), 20000).unref();
     });
+    const agent = await connect('/agent', { auth: { token: old.chatToken } }, cfg.agentUrl, (s) => {
+      s.on('messageArrived', (m) => see(m.conversationId, m));
+      s.on('conversationInfo', (info) => {
+        if (info.conversation.id !== id) return;
+        for (const m of info.messages) see(id, m);
+        shown();
+      });
+    });
+    await resynced;
     return agent;
   });
   const tAgents = performance.now();
