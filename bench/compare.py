@@ -131,7 +131,9 @@ def restart_run(bench_env, conversations: int) -> dict:
     the generator times the reconnects and rejoins (bench/node/loadgen.js --restart-marker)."""
     bench_env.service("forget-conversations", None)
     marker = bench_env.workdir / "restart-marker"
+    done = marker.with_name(marker.name + ".done")
     marker.unlink(missing_ok=True)
+    done.unlink(missing_ok=True)
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     argv = ["taskset", "-c", "1", "node", str(HERE / "node" / "loadgen.js"), f"--url={url}"]
@@ -143,11 +145,14 @@ def restart_run(bench_env, conversations: int) -> dict:
     restarted_at = time.monotonic()
     with running_server(bench_env, "restart-after", cpu=0, port=port) as after:
         started_s = time.monotonic() - restarted_at
+        done.write_text("answering\n")
         with Watch([after]) as watch:
             out, err = generator.communicate(timeout=900)
     lines = [line for line in out.splitlines() if line.startswith("{")]
     if not lines:
         raise RuntimeError(f"the generator printed nothing:\n{err[-3000:]}")
+    if failures := [line for line in err.splitlines() if "failed; first" in line]:
+        print("  the generator:", *failures[:5], sep="\n  ", flush=True)
     return json.loads(lines[-1]) | {"server_start_s": round(started_s, 2)} | watch.figures
 
 

@@ -14,7 +14,7 @@
 // its retryAfterMs with the same requestId (the server stored nothing), other refusals count.
 // --restart-marker=PATH (routed): after the set-up each customer sends one message (acked, so
 // stored), then this file is written and the bench restarts the server on the same port; when
-// it answers again every agent reconnects with its token and every customer rejoins with
+// it answers again (the bench writes PATH.done) every agent reconnects with its token and every customer rejoins with
 // lastSequence, JOIN_CONCURRENCY at a time; printed: how long that took, and how many agents
 // did not get their customer's message (live before the restart, or in the resync).
 // Options: --url --flow --conversations=100 --rate=0 --window=8 --seconds=10 --warmup=2
@@ -155,10 +155,6 @@ async function setupRouted(timings) {
 }
 
 // ------------------------------------------------------------------ restart and resync
-async function answering(base) {
-  try { return (await fetch(new URL('/api/openapi.json', base))).ok; } catch (e) { return false; }
-}
-
 async function restartAndResync(rooms) {
   const fs = require('fs');
   const seen = new Map(); // conversationId -> texts the agent has seen (live or in a resync)
@@ -180,7 +176,9 @@ async function restartAndResync(rooms) {
   fs.writeFileSync(cfg.restartMarker, 'restart\n');
   log(`${sent.length} messages stored; waiting for the restart`);
   await gone;
-  while (!(await answering(cfg.url)) || !(await answering(cfg.agentUrl))) await sleep(50);
+  // The bench writes <marker>.done once the new server answers (the old one may still answer
+  // while it shuts down).
+  while (!fs.existsSync(`${cfg.restartMarker}.done`)) await sleep(20);
   const t0 = performance.now();
   const agents = [...new Set(rooms.map((r) => r.agent))];
   const mine = new Map(rooms.map((r) => [r.agent, r.key]));
