@@ -1,0 +1,191 @@
+"""Render time of a transcript PDF (conversations.transcripts.transcript_pdf) for conversations
+of N messages, on a scratch SQLite database:
+
+    .venv/bin/python bench/transcript_pdf.py                   # the default sizes below
+    .venv/bin/python bench/transcript_pdf.py 500x80 2000x80 500x2000 --language ar
+    .venv/bin/python bench/transcript_pdf.py --largest          # the largest conversation accepted
+
+A size is MESSAGESxCHARACTERS (characters of text per message). Messages alternate between
+the customer and an agent, every tenth has an attachment, and the text is words of ordinary
+length (or Arabic ones with --language ar). Prints, per size, the median of --runs renders:
+wall time and CPU time of the whole call (the database read, the template and WeasyPrint), the
+pages and the size of the PDF. --largest renders a conversation at the caps
+CHAT_MAX_MESSAGES_PER_CONVERSATION and CHAT_MAX_CONVERSATION_TEXT allow (as set in the
+environment): as many messages as the text budget lets, of CHAT_MAX_TEXT_LENGTH characters
+at most. --save DIR keeps each PDF there.
+"""
+
+import argparse
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+scratch = tempfile.mkdtemp(prefix="transcript-pdf-")
+os.environ.update(
+    DATABASE_URL=f"sqlite:///{scratch}/transcripts.sqlite3",
+    DJANGO_SETTINGS_MODULE="chatserver.settings",
+    SECRET_KEY="transcript-pdf",
+    CHAT_VAR_DIR=scratch,
+    LOG_LEVEL="WARNING",
+)
+
+import django  # noqa: E402
+
+django.setup()
+from django.conf import settings  # noqa: E402
+from django.core.management import call_command  # noqa: E402
+
+DEFAULT_SIZES = ["100x80", "500x80", "2000x80", "100x2000", "500x2000"]
+WORDS = {
+    "en": [
+        "the",
+        "order",
+        "arrived",
+        "yesterday",
+        "but",
+        "one",
+        "of",
+        "the",
+        "parcels",
+        "was",
+        "missing",
+        "so",
+        "could",
+        "you",
+        "please",
+        "check",
+        "it",
+    ],
+    "ar": [
+        "وصل",
+        "الطلب",
+        "أمس",
+        "لكن",
+        "أحد",
+        "الطرود",
+        "كان",
+        "مفقودا",
+        "فهل",
+        "يمكنكم",
+        "التحقق",
+        "من",
+        "ذلك",
+        "من",
+        "فضلكم",
+        "شكرا",
+    ],
+}
+
+
+def text_of(characters: int, language: str, n: int) -> str:
+    words, text = WORDS[language], []
+    length, i = 0, n
+    while length < characters:
+        word = words[i % len(words)]
+        text.append(word)
+        length += len(word) + 1
+        i += 7
+    return " ".join(text)[:characters]
+
+
+def conversation_of(messages: int, characters: int, language: str):
+    """An ended conversation with `messages` chat messages (customer and agent taking turns)."""
+    from conversations import services
+    from conversations.models import Conversation, Message
+    from conversations.schemas import InitRequest
+
+    started = services.conversation_start(
+        request=InitRequest(
+            channel="web", firstName="Ada", lastName="Lovelace", email="ada@example.com", language=language
+        )
+    )
+    customer = started.customer
+    agent = services.participant_add(conversation_id=started.conversation.id, role="agent", name="Grace Hopper")
+    rows = []
+    for n in range(messages):
+        sender = customer if n % 2 == 0 else agent
+        attachments = (
+            [{"type": "image/png", "name": f"photo-{n}.png", "contentUrl": f"https://cdn.example.com/p/{n}.png"}]
+            if n % 10 == 9
+            else []
+        )
+        rows.append(
+            Message(
+                conversation=started.conversation,
+                sequence=n + 1,
+                type=Message.Type.CHAT,
+                sender=sender,
+                sender_name=sender.name,
+                sender_role=sender.role,
+                text=text_of(characters, language, n),
+                attachments=attachments,
+            )
+        )
+    Message.objects.bulk_create(rows, batch_size=500)
+    Conversation.objects.filter(pk=started.conversation.pk).update(last_sequence=messages)
+    services.conversation_end(conversation_id=started.conversation.id, participant_id=customer.id)
+    return Conversation.objects.get(pk=started.conversation.pk)
+
+
+def measure(label: str, conversation, runs: int, save: Path | None) -> None:
+    from pypdf import PdfReader
+
+    from conversations import transcripts
+
+    walls, cpus = [], []
+    for _ in range(runs):
+        wall, cpu = time.perf_counter(), time.process_time()
+        pdf = transcripts.transcript_pdf(conversation)
+        walls.append(time.perf_counter() - wall)
+        cpus.append(time.process_time() - cpu)
+    if save:
+        save.mkdir(parents=True, exist_ok=True)
+        (save / f"transcript-{label}.pdf").write_bytes(pdf)
+    from io import BytesIO
+
+    pages = len(PdfReader(BytesIO(pdf)).pages)
+    print(
+        f"{label:>22}: {statistics.median(walls):6.2f} s wall, {statistics.median(cpus):6.2f} s CPU "
+        f"(median of {runs}; min {min(walls):.2f} s wall), {pages} pages, {len(pdf) / 1e6:.2f} MB",
+        flush=True,
+    )
+
+
+def largest_size() -> tuple[int, int]:
+    """The most text one conversation can hold, in messages of CHAT_MAX_TEXT_LENGTH characters
+    (long messages cost the renderer most per character), within both caps."""
+    longest = settings.CHAT_MAX_TEXT_LENGTH
+    budget = settings.CHAT_MAX_CONVERSATION_TEXT
+    messages = min(settings.CHAT_MAX_MESSAGES_PER_CONVERSATION, max(1, budget // longest))
+    return messages, min(longest, budget // messages)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("sizes", nargs="*", help="MESSAGESxCHARACTERS, e.g. 500x80")
+    parser.add_argument("--language", default="en", choices=sorted(WORDS))
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--largest", action="store_true", help="also the largest conversation the caps accept")
+    parser.add_argument("--save", type=Path, help="a directory to keep the PDFs in")
+    args = parser.parse_args()
+    call_command("migrate", verbosity=0)
+    from conversations import transcripts
+
+    transcripts.transcript_pdf(conversation_of(5, 80, args.language))  # WeasyPrint's import and font set-up
+    sizes = [tuple(int(n) for n in size.split("x")) for size in (args.sizes or ([] if args.largest else DEFAULT_SIZES))]
+    for messages, characters in sizes:
+        label = f"{args.language} {messages}x{characters}"
+        measure(label, conversation_of(messages, characters, args.language), args.runs, args.save)
+    if args.largest:
+        messages, characters = largest_size()
+        label = f"{args.language} largest {messages}x{characters}"
+        measure(label, conversation_of(messages, characters, args.language), args.runs, args.save)
+
+
+if __name__ == "__main__":
+    main()
