@@ -9,10 +9,10 @@ A size is MESSAGESxCHARACTERS (characters of text per message). Messages alterna
 the customer and an agent, every tenth has an attachment, and the text is words of ordinary
 length (or Arabic ones with --language ar). Prints, per size, the median of --runs renders:
 wall time and CPU time of the whole call (the database read, the template and WeasyPrint), the
-pages and the size of the PDF. --largest renders a conversation at the caps
-CHAT_MAX_MESSAGES_PER_CONVERSATION and CHAT_MAX_CONVERSATION_TEXT allow (as set in the
-environment): as many messages as the text budget lets, of CHAT_MAX_TEXT_LENGTH characters
-at most. --save DIR keeps each PDF there.
+pages and the size of the PDF. --largest renders the largest conversations the caps
+CHAT_MAX_MESSAGES_PER_CONVERSATION and CHAT_MAX_CONVERSATION_TEXT accept (as set in the
+environment), in both shapes: the most messages sharing the text budget, and the budget in
+the longest messages (CHAT_MAX_TEXT_LENGTH). --save DIR keeps each PDF there.
 """
 
 import argparse
@@ -156,13 +156,14 @@ def measure(label: str, conversation, runs: int, save: Path | None) -> None:
     )
 
 
-def largest_size() -> tuple[int, int]:
-    """The most text one conversation can hold, in messages of CHAT_MAX_TEXT_LENGTH characters
-    (long messages cost the renderer most per character), within both caps."""
-    longest = settings.CHAT_MAX_TEXT_LENGTH
-    budget = settings.CHAT_MAX_CONVERSATION_TEXT
-    messages = min(settings.CHAT_MAX_MESSAGES_PER_CONVERSATION, max(1, budget // longest))
-    return messages, min(longest, budget // messages)
+def largest_sizes() -> list[tuple[int, int]]:
+    """The two shapes of the largest conversation the caps accept: as many messages as
+    CHAT_MAX_MESSAGES_PER_CONVERSATION allows sharing the CHAT_MAX_CONVERSATION_TEXT budget,
+    and the budget in messages of CHAT_MAX_TEXT_LENGTH characters (the system messages of a
+    real conversation take a few of the sequence numbers; counted here as chat messages)."""
+    budget, longest = settings.CHAT_MAX_CONVERSATION_TEXT, settings.CHAT_MAX_TEXT_LENGTH
+    most = settings.CHAT_MAX_MESSAGES_PER_CONVERSATION
+    return [(most, min(longest, budget // most)), (max(1, min(most, budget // longest)), min(longest, budget))]
 
 
 def main() -> None:
@@ -182,9 +183,9 @@ def main() -> None:
         label = f"{args.language} {messages}x{characters}"
         measure(label, conversation_of(messages, characters, args.language), args.runs, args.save)
     if args.largest:
-        messages, characters = largest_size()
-        label = f"{args.language} largest {messages}x{characters}"
-        measure(label, conversation_of(messages, characters, args.language), args.runs, args.save)
+        for messages, characters in largest_sizes():
+            label = f"{args.language} largest {messages}x{characters}"
+            measure(label, conversation_of(messages, characters, args.language), args.runs, args.save)
 
 
 if __name__ == "__main__":

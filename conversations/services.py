@@ -8,7 +8,14 @@ from django.utils import timezone
 
 from chatserver import dispatch
 from chatserver.deliveries import Audience, Delivery
-from chatserver.errors import ConversationEnded, InvalidPayload, NotAllowed, NotAParticipant, RequestIdConflict
+from chatserver.errors import (
+    ConversationEnded,
+    ConversationFull,
+    InvalidPayload,
+    NotAllowed,
+    NotAParticipant,
+    RequestIdConflict,
+)
 from chatserver.ids import new_secret_id
 from connectors import outbound
 from conversations import message_store, selectors, timeline, wire
@@ -232,9 +239,9 @@ def _store(*, conversation_id: str, sender_id: str, message: SendMessage) -> Sen
     if message.tag == "whisper" and sender.is_customer:
         raise NotAllowed("Customers cannot whisper.")
     recipients = _recipients(conversation_id, message)
-    sequence = message_store.next_sequence(conversation_id)
+    sequence = message_store.next_sequence(conversation_id, len(message.text))
     if sequence is None:
-        raise ConversationEnded()
+        raise ConversationEnded() if message_store.has_ended(conversation_id) else ConversationFull()
     stored = message_store.insert(
         conversation_id=conversation_id,
         sequence=sequence,

@@ -1,0 +1,77 @@
+"""The largest conversation the server accepts (CHAT_MAX_MESSAGES_PER_CONVERSATION,
+CHAT_MAX_CONVERSATION_TEXT): the message that fits is stored, the next is refused with
+CONVERSATION_FULL and stores nothing, and the full conversation still ends and has its PDF."""
+
+import pytest
+
+from chatserver.errors import ConversationEnded, ConversationFull
+from conversations import transcripts
+from conversations.models import Conversation, Message
+from tests.factories import add_agent, end, send, start_conversation
+from tests.pdfs import pdf_text
+
+pytestmark = pytest.mark.django_db
+
+
+def stored(conversation: Conversation) -> tuple[int, int, list[str]]:
+    conversation.refresh_from_db()
+    texts = list(conversation.messages.filter(type=Message.Type.CHAT).values_list("text", flat=True))
+    return conversation.last_sequence, conversation.text_length, texts
+
+
+def test_the_message_that_reaches_the_cap_is_stored_and_the_next_is_refused_storing_nothing(settings):
+    customer = start_conversation()
+    agent = add_agent(customer.conversation)
+    send(customer, "hello")
+    already = customer.conversation.messages.count()  # system messages count too: every sequence number does
+    settings.CHAT_MAX_MESSAGES_PER_CONVERSATION = already + 2
+    send(agent, "one")
+    last = send(customer, "two")
+    assert last.sequence == already + 2
+    before = stored(customer.conversation)
+    for sender in (customer, agent):
+        with pytest.raises(ConversationFull) as refused:
+            send(sender, "three")
+        assert (refused.value.code, refused.value.http_status) == ("CONVERSATION_FULL", 409)
+    assert stored(customer.conversation) == before
+    assert before[2] == ["hello", "one", "two"]
+
+
+def test_text_is_counted_up_to_its_cap_and_a_text_past_it_is_refused(settings):
+    settings.CHAT_MAX_CONVERSATION_TEXT = 100
+    customer = start_conversation()
+    send(customer, "a" * 60)
+    with pytest.raises(ConversationFull):
+        send(customer, "b" * 41)
+    assert stored(customer.conversation)[1:] == (60, ["a" * 60])
+    send(customer, "c" * 40)  # exactly the cap
+    assert stored(customer.conversation)[1:] == (100, ["a" * 60, "c" * 40])
+    with pytest.raises(ConversationFull):
+        send(customer, "d")
+
+
+def test_a_full_conversation_that_has_ended_says_it_has_ended(settings):
+    customer = start_conversation()
+    send(customer, "hello")
+    settings.CHAT_MAX_MESSAGES_PER_CONVERSATION = customer.conversation.messages.count()
+    end(customer.conversation, by=customer)
+    with pytest.raises(ConversationEnded):
+        send(customer, "anyone?")
+
+
+def test_a_full_conversation_still_ends_and_its_pdf_has_every_message(settings):
+    settings.CHAT_MAX_MESSAGES_PER_CONVERSATION = 30
+    settings.CHAT_MAX_CONVERSATION_TEXT = 2_000
+    customer = start_conversation()
+    agent = add_agent(customer.conversation)
+    already = customer.conversation.messages.count()
+    sent = []
+    with pytest.raises(ConversationFull):
+        for n in range(100):
+            send(customer if n % 2 == 0 else agent, f"message number {n:02d}")
+            sent.append(f"message number {n:02d}")
+    assert len(sent) == 30 - already
+    conversation = end(customer.conversation, by=agent)  # the end is stored past the cap
+    assert conversation.messages.filter(activity_type="endOfConversation").exists()
+    text = pdf_text(transcripts.transcript_pdf(conversation))
+    assert all(line in text for line in sent) and text.count("message number") == len(sent)
