@@ -239,7 +239,9 @@ def _store(*, conversation_id: str, sender_id: str, message: SendMessage) -> Sen
     if message.tag == "whisper" and sender.is_customer:
         raise NotAllowed("Customers cannot whisper.")
     recipients = _recipients(conversation_id, message)
-    sequence = message_store.next_sequence(conversation_id, len(message.text))
+    sequence = message_store.next_sequence(
+        conversation_id, chat=message.type == Message.Type.CHAT, text_length=len(message.text)
+    )
     if sequence is None:
         raise ConversationEnded() if message_store.has_ended(conversation_id) else ConversationFull()
     stored = message_store.insert(
