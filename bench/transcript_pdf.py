@@ -93,8 +93,9 @@ def text_of(characters: int, language: str, n: int) -> str:
     return " ".join(text)[:characters]
 
 
-def conversation_of(messages: int, characters: int, language: str):
-    """An ended conversation with `messages` chat messages (customer and agent taking turns)."""
+def conversation_of(messages: int, characters: int, language: str, attachments: int = 0):
+    """An ended conversation with `messages` chat messages (customer and agent taking turns);
+    every tenth has an attachment, or each has `attachments`."""
     from conversations import services
     from conversations.models import Conversation, Message
     from conversations.schemas import InitRequest
@@ -109,11 +110,10 @@ def conversation_of(messages: int, characters: int, language: str):
     rows = []
     for n in range(messages):
         sender = customer if n % 2 == 0 else agent
-        attachments = (
-            [{"type": "image/png", "name": f"photo-{n}.png", "contentUrl": f"https://cdn.example.com/p/{n}.png"}]
-            if n % 10 == 9
-            else []
-        )
+        files = [
+            {"type": "image/png", "name": f"photo-{n}-{i}.png", "contentUrl": f"https://cdn.example.com/p/{n}/{i}.png"}
+            for i in range(attachments or (1 if n % 10 == 9 else 0))
+        ]
         rows.append(
             Message(
                 conversation=started.conversation,
@@ -123,7 +123,7 @@ def conversation_of(messages: int, characters: int, language: str):
                 sender_name=sender.name,
                 sender_role=sender.role,
                 text=text_of(characters, language, n),
-                attachments=attachments,
+                attachments=files,
             )
         )
     Message.objects.bulk_create(rows, batch_size=500)
@@ -156,14 +156,19 @@ def measure(label: str, conversation, runs: int, save: Path | None) -> None:
     )
 
 
-def largest_sizes() -> list[tuple[int, int]]:
-    """The two shapes of the largest conversation the caps accept: as many messages as
-    CHAT_MAX_MESSAGES_PER_CONVERSATION allows sharing the CHAT_MAX_CONVERSATION_TEXT budget,
-    and the budget in messages of CHAT_MAX_TEXT_LENGTH characters (the system messages of a
-    real conversation take a few of the sequence numbers; counted here as chat messages)."""
+def largest_sizes() -> list[tuple[int, int, int]]:
+    """The shapes of the largest conversation the caps accept, as (messages, characters,
+    attachments each): as many messages as CHAT_MAX_MESSAGES_PER_CONVERSATION allows sharing
+    the CHAT_MAX_CONVERSATION_TEXT budget; the budget in messages of CHAT_MAX_TEXT_LENGTH
+    characters; and messages of 80 characters with CHAT_MAX_ATTACHMENTS attachments each (an
+    attachment counts as a message, services._size_in_a_transcript)."""
     budget, longest = settings.CHAT_MAX_CONVERSATION_TEXT, settings.CHAT_MAX_TEXT_LENGTH
-    most = settings.CHAT_MAX_MESSAGES_PER_CONVERSATION
-    return [(most, min(longest, budget // most)), (max(1, min(most, budget // longest)), min(longest, budget))]
+    most, files = settings.CHAT_MAX_MESSAGES_PER_CONVERSATION, settings.CHAT_MAX_ATTACHMENTS
+    return [
+        (most, min(longest, budget // most), 0),
+        (max(1, min(most, budget // longest)), min(longest, budget), 0),
+        (most // (1 + files), 80, files),
+    ]
 
 
 def main() -> None:
@@ -183,9 +188,9 @@ def main() -> None:
         label = f"{args.language} {messages}x{characters}"
         measure(label, conversation_of(messages, characters, args.language), args.runs, args.save)
     if args.largest:
-        for messages, characters in largest_sizes():
-            label = f"{args.language} largest {messages}x{characters}"
-            measure(label, conversation_of(messages, characters, args.language), args.runs, args.save)
+        for messages, characters, files in largest_sizes():
+            label = f"{args.language} largest {messages}x{characters}" + (f"+{files}" if files else "")
+            measure(label, conversation_of(messages, characters, args.language, files), args.runs, args.save)
 
 
 if __name__ == "__main__":

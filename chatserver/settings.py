@@ -209,7 +209,7 @@ CORS_ALLOWED_ORIGINS = [] if CORS_ALLOW_ALL_ORIGINS else CHAT_CORS_ALLOWED_ORIGI
 CORS_ALLOW_HEADERS = (*default_cors_headers, "x-callback-key")
 CHAT_MAX_TEXT_LENGTH = env_int("CHAT_MAX_TEXT_LENGTH", 10_000)
 # The largest conversation accepted (then CONVERSATION_FULL), which bounds its transcript PDF
-# (docs/security.md): chat messages (not typing indicators), and characters of their text.
+# (docs/security.md): chat messages and attachments, and the characters a transcript prints.
 CHAT_MAX_MESSAGES_PER_CONVERSATION = env_int("CHAT_MAX_MESSAGES_PER_CONVERSATION", 1_000)
 CHAT_MAX_CONVERSATION_TEXT = env_int("CHAT_MAX_CONVERSATION_TEXT", 150_000)
 CHAT_MAX_ATTACHMENTS = env_int("CHAT_MAX_ATTACHMENTS", 10)

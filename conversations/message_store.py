@@ -94,15 +94,13 @@ def sender_and_agents(conversation_id: str, participant_id: str) -> tuple[Sender
     return sender, tuple(row[3] for row in rows if row[3] is not None)
 
 
-def next_sequence(conversation_id: str, *, chat: bool = True, text_length: int = 0) -> int | None:
-    """Take the conversation's next sequence number (locking its row until commit) and count a
-    chat message and its text, or None if the conversation has ended meanwhile or is full: it
-    holds CHAT_MAX_MESSAGES_PER_CONVERSATION chat messages, or this text would take it past
-    CHAT_MAX_CONVERSATION_TEXT characters. Typing indicators count for neither (a desk sends
-    one every 2 s while its agent types; transcripts leave them out). The caps ride on the
+def next_sequence(conversation_id: str, *, counted: int = 1, text_length: int = 0) -> int | None:
+    """Take the conversation's next sequence number (locking its row until commit) and count
+    the message (`counted`: messages and attachments) and its text, or None if the
+    conversation has ended meanwhile or this would take it past its caps:
+    CHAT_MAX_MESSAGES_PER_CONVERSATION or CHAT_MAX_CONVERSATION_TEXT. The caps ride on the
     statement every message runs anyway; `has_ended` tells the two refusals apart, on the
     refused path only."""
-    counted = 1 if chat else 0
     with connection.cursor() as cursor:
         cursor.execute(
             f"UPDATE {C} SET last_sequence = last_sequence + 1, "  # noqa: S608

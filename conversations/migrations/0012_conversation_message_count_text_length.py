@@ -3,7 +3,8 @@
 from django.db import migrations, models
 
 # What open conversations hold already counts against CHAT_MAX_MESSAGES_PER_CONVERSATION and
-# CHAT_MAX_CONVERSATION_TEXT too (LENGTH counts characters on SQLite and PostgreSQL alike).
+# CHAT_MAX_CONVERSATION_TEXT too: their chat messages and text (LENGTH counts characters on
+# SQLite and PostgreSQL alike); attachments stored before this are not counted.
 COUNT_OPEN_CONVERSATIONS = """
 UPDATE conversations_conversation SET
     message_count = (

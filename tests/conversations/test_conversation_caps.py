@@ -64,6 +64,20 @@ def test_text_is_counted_up_to_its_cap_and_a_text_past_it_is_refused(settings):
         send(customer, "d")
 
 
+def test_each_attachment_counts_as_a_line_and_its_printed_characters_as_text(settings):
+    """In the PDF each attachment is a line of its own: name, web address and type."""
+    settings.CHAT_MAX_MESSAGES_PER_CONVERSATION = 4
+    customer = start_conversation()
+    photo = {"type": "image/png", "name": "photo.png", "contentUrl": "https://cdn.example.com/p.png"}
+    local = {"type": "image/png", "name": "scan.png", "contentUrl": "file:///tmp/scan.png"}  # not printed
+    send(customer, "see these", attachments=[photo, local])
+    assert stored(customer.conversation)[1] == len("see these") + 9 + 9 + 29 + 8 + 9
+    with pytest.raises(ConversationFull):
+        send(customer, "and this", attachments=[photo])
+    send(customer, "and this")
+    assert stored(customer.conversation)[2] == ["see these", "and this"]
+
+
 def test_a_full_conversation_that_has_ended_says_it_has_ended(settings):
     customer = start_conversation()
     send(customer, "hello")
