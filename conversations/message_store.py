@@ -94,27 +94,27 @@ def sender_and_agents(conversation_id: str, participant_id: str) -> tuple[Sender
     return sender, tuple(row[3] for row in rows if row[3] is not None)
 
 
-def next_sequence(conversation_id: str, *, counted: int = 1, text_length: int = 0) -> int | None:
+def next_sequence(conversation_id: str, *, lines: int = 1, characters: int = 0) -> int | None:
     """Take the conversation's next sequence number (locking its row until commit) and count
-    the message (`counted`: messages and attachments) and its text, or None if the
-    conversation has ended meanwhile or this would take it past its caps:
-    CHAT_MAX_MESSAGES_PER_CONVERSATION or CHAT_MAX_CONVERSATION_TEXT. The caps ride on the
-    statement every message runs anyway; `has_ended` tells the two refusals apart, on the
-    refused path only."""
+    the lines and characters the message adds to its transcript (services._size_in_a_transcript),
+    or None if the conversation has ended meanwhile or this would take it past its caps:
+    CHAT_MAX_MESSAGES_PER_CONVERSATION lines or CHAT_MAX_CONVERSATION_TEXT characters. The caps
+    ride on the statement every message runs anyway; `has_ended` tells the two refusals apart,
+    on the refused path only."""
     with connection.cursor() as cursor:
         cursor.execute(
             f"UPDATE {C} SET last_sequence = last_sequence + 1, "  # noqa: S608
-            "message_count = message_count + %s, text_length = text_length + %s "
-            "WHERE id = %s AND state = %s AND message_count + %s <= %s AND text_length + %s <= %s "
+            "transcript_lines = transcript_lines + %s, transcript_characters = transcript_characters + %s "
+            "WHERE id = %s AND state = %s AND transcript_lines + %s <= %s AND transcript_characters + %s <= %s "
             "RETURNING last_sequence",
             [
-                counted,
-                text_length,
+                lines,
+                characters,
                 conversation_id,
                 Conversation.State.OPEN,
-                counted,
+                lines,
                 settings.CHAT_MAX_MESSAGES_PER_CONVERSATION,
-                text_length,
+                characters,
                 settings.CHAT_MAX_CONVERSATION_TEXT,
             ],
         )

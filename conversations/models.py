@@ -57,8 +57,8 @@ class Conversation(models.Model):
     # Chat messages (and their attachments) sent so far and the characters a transcript prints
     # of them (conversations.services), against CHAT_MAX_MESSAGES_PER_CONVERSATION and
     # CHAT_MAX_CONVERSATION_TEXT.
-    message_count = models.PositiveIntegerField(default=0)
-    text_length = models.PositiveBigIntegerField(default=0)
+    transcript_lines = models.PositiveIntegerField(default=0)
+    transcript_characters = models.PositiveBigIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     ended_at = models.DateTimeField(null=True, blank=True)
 

@@ -239,8 +239,8 @@ def _store(*, conversation_id: str, sender_id: str, message: SendMessage) -> Sen
     if message.tag == "whisper" and sender.is_customer:
         raise NotAllowed("Customers cannot whisper.")
     recipients = _recipients(conversation_id, message)
-    counted, text_length = _size_in_a_transcript(message)
-    sequence = message_store.next_sequence(conversation_id, counted=counted, text_length=text_length)
+    lines, characters = _size_in_a_transcript(message)
+    sequence = message_store.next_sequence(conversation_id, lines=lines, characters=characters)
     if sequence is None:
         raise ConversationEnded() if message_store.has_ended(conversation_id) else ConversationFull()
     stored = message_store.insert(

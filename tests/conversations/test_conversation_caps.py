@@ -16,7 +16,7 @@ pytestmark = pytest.mark.django_db
 def stored(conversation: Conversation) -> tuple[int, int, list[str]]:
     conversation.refresh_from_db()
     texts = list(conversation.messages.filter(type=Message.Type.CHAT).values_list("text", flat=True))
-    return conversation.last_sequence, conversation.text_length, texts
+    return conversation.last_sequence, conversation.transcript_characters, texts
 
 
 def test_the_message_that_reaches_the_cap_is_stored_and_the_next_is_refused_storing_nothing(settings):

@@ -7,11 +7,11 @@ from django.db import migrations, models
 # SQLite and PostgreSQL alike); attachments stored before this are not counted.
 COUNT_OPEN_CONVERSATIONS = """
 UPDATE conversations_conversation SET
-    message_count = (
+    transcript_lines = (
         SELECT COUNT(*) FROM conversations_message m
         WHERE m.conversation_id = conversations_conversation.id AND m.type = 'ChatMessage'
     ),
-    text_length = (
+    transcript_characters = (
         SELECT COALESCE(SUM(LENGTH(m.text)), 0) FROM conversations_message m
         WHERE m.conversation_id = conversations_conversation.id
     )
@@ -28,12 +28,12 @@ class Migration(migrations.Migration):
     operations = [
         migrations.AddField(
             model_name='conversation',
-            name='message_count',
+            name='transcript_lines',
             field=models.PositiveIntegerField(default=0),
         ),
         migrations.AddField(
             model_name='conversation',
-            name='text_length',
+            name='transcript_characters',
             field=models.PositiveBigIntegerField(default=0),
         ),
         migrations.RunSQL(COUNT_OPEN_CONVERSATIONS, migrations.RunSQL.noop),
