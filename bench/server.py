@@ -104,6 +104,10 @@ def environment(*, database_url: str | None, redis_url: str | None) -> Iterator[
             PYTHONUNBUFFERED="1",
             # The bench's agents log in over HTTP; their passwords need no strong hash here.
             CHAT_INSECURE_FAST_PASSWORD_HASHER="1",
+            # A long run puts thousands of messages into each conversation, past the caps that
+            # bound a transcript (docs/security.md): a refused message would skew the figures.
+            CHAT_MAX_MESSAGES_PER_CONVERSATION=env.get("CHAT_MAX_MESSAGES_PER_CONVERSATION", "100000000"),
+            CHAT_MAX_CONVERSATION_TEXT=env.get("CHAT_MAX_CONVERSATION_TEXT", "100000000000"),
         )
         if redis_url:
             require_loopback(redis_url, "--redis-url")

@@ -75,6 +75,12 @@ class ConversationEnded(ChatError):
     default_message = "The conversation has ended."
 
 
+class ConversationFull(ChatError):
+    code = "CONVERSATION_FULL"
+    http_status = 409
+    default_message = "The conversation holds as many messages as it may; start a new one."
+
+
 class RequestIdConflict(ChatError):
     code = "REQUEST_ID_CONFLICT"
     http_status = 409

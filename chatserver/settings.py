@@ -209,6 +209,10 @@ CORS_ALLOWED_ORIGINS = [] if CORS_ALLOW_ALL_ORIGINS else CHAT_CORS_ALLOWED_ORIGI
 # The web widget reads and cancels its callback with this header (docs/callbacks.md).
 CORS_ALLOW_HEADERS = (*default_cors_headers, "x-callback-key")
 CHAT_MAX_TEXT_LENGTH = env_int("CHAT_MAX_TEXT_LENGTH", 10_000)
+# The largest conversation accepted (then CONVERSATION_FULL), which bounds its transcript PDF
+# (docs/security.md): chat messages and attachments, and the characters a transcript prints.
+CHAT_MAX_MESSAGES_PER_CONVERSATION = env_int("CHAT_MAX_MESSAGES_PER_CONVERSATION", 1_000)
+CHAT_MAX_CONVERSATION_TEXT = env_int("CHAT_MAX_CONVERSATION_TEXT", 150_000)
 CHAT_MAX_ATTACHMENTS = env_int("CHAT_MAX_ATTACHMENTS", 10)
 CHAT_MAX_PAYLOAD_BYTES = env_int("CHAT_MAX_PAYLOAD_BYTES", 1_000_000)
 CHAT_HISTORY_LIMIT = env_int("CHAT_HISTORY_LIMIT", 500)

@@ -12,6 +12,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from chatserver import dispatch
+from chatserver.errors import ConversationFull
 from connectors import outbound, registry
 from connectors.models import ContactConversation, OptOut, OutboundMessage, OutboundStatus
 from conversations import selectors, services, timeline, wire
@@ -116,23 +117,41 @@ def message_in(
     and send in one transaction, as an external connector would do them."""
     identity = {"phone": contact} if _is_phone(channel) else {"refId": contact}
     request = InitRequest(channel=channel, **identity)
+    fields = {"text": text, "attachments": attachments, "requestId": provider_message_id or None, "info": info or {}}
     with transaction.atomic():
         started = conversation_for_contact(request=request)
-        customer = started.customer
-        if customer.joined_at is None:
-            services.conversation_join(conversation_id=started.conversation.id, participant_id=customer.join_key)
-        message = SendMessage(
-            conversationId=started.conversation.id,
-            type="ChatMessage",
-            text=text,
-            attachments=attachments,
-            requestId=provider_message_id or None,
-            info=info or {},
-        )
-        sent = services.message_send(conversation_id=started.conversation.id, sender_id=customer.id, message=message)
+        try:
+            sent = _send_as_customer(started, fields)
+        except ConversationFull:
+            # A contact's conversation lasts as long as it writes (SMS customers never end
+            # one): a full one ends, and the message opens the next.
+            _end_full(started.conversation.id)
+            started = conversation_for_contact(request=request)
+            sent = _send_as_customer(started, fields)
         if started.created and outbound.is_opted_out(channel, contact):  # agents should know before they reply
             outbound.note_for_agents(started.conversation.id, "optedOut", {"channel": channel, "reason": "earlier"})
     return Inbound(conversation=started.conversation, created=started.created, message_id=sent.message.id)
+
+
+def _send_as_customer(started: StartResult, fields: dict) -> services.SendResult:
+    customer = started.customer
+    if customer.joined_at is None:
+        services.conversation_join(conversation_id=started.conversation.id, participant_id=customer.join_key)
+    message = SendMessage(conversationId=started.conversation.id, type="ChatMessage", **fields)
+    return services.message_send(conversation_id=started.conversation.id, sender_id=customer.id, message=message)
+
+
+def _end_full(conversation_id: str) -> None:
+    conversation = Conversation.objects.select_for_update().get(id=conversation_id)
+    _close(conversation, info={"endedBy": wire.SYSTEM_SENDER, "reason": "full"})
+    logger.info("conversation %s ended: it was full", conversation.id)
+
+
+def _close(conversation: Conversation, *, info: dict) -> None:
+    ended = timeline.close(conversation, info=info)
+    dispatch.emit(timeline.broadcast(ended))
+    offers.withdraw_all(conversation)
+    dispatch.queues_freed(routing_selectors.queues_of_agents_in(conversation.id))
 
 
 def _is_phone(channel: str) -> bool:
@@ -189,12 +208,9 @@ def _end_idle(link_id: int, cutoff) -> int:
     conversation = Conversation.objects.select_for_update().get(id=link.conversation_id)
     if not conversation.is_open:
         return 0
-    ended = timeline.close(
+    _close(
         conversation,
         info={"endedBy": wire.SYSTEM_SENDER, "reason": "idle", "idleSeconds": settings.CHAT_IDLE_END_AFTER},
     )
-    dispatch.emit(timeline.broadcast(ended))
-    offers.withdraw_all(conversation)
-    dispatch.queues_freed(routing_selectors.queues_of_agents_in(conversation.id))
     logger.info("conversation %s on %s ended: the customer was silent", conversation.id, link.channel)
     return 1

@@ -9,6 +9,7 @@ everything else (reads of history, admin, routing) uses the ORM as usual.
 
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.db import connection
 from django.utils import timezone
 
@@ -93,17 +94,39 @@ def sender_and_agents(conversation_id: str, participant_id: str) -> tuple[Sender
     return sender, tuple(row[3] for row in rows if row[3] is not None)
 
 
-def next_sequence(conversation_id: str) -> int | None:
-    """Take the conversation's next sequence number (locking its row until commit), or None
-    if it has ended meanwhile."""
+def next_sequence(conversation_id: str, *, lines: int = 1, characters: int = 0) -> int | None:
+    """Take the conversation's next sequence number (locking its row until commit) and count
+    the lines and characters the message adds to its transcript (services._size_in_a_transcript),
+    or None if the conversation has ended meanwhile or this would take it past its caps:
+    CHAT_MAX_MESSAGES_PER_CONVERSATION lines or CHAT_MAX_CONVERSATION_TEXT characters. The caps
+    ride on the statement every message runs anyway; `has_ended` tells the two refusals apart,
+    on the refused path only."""
     with connection.cursor() as cursor:
         cursor.execute(
-            f"UPDATE {C} SET last_sequence = last_sequence + 1 "  # noqa: S608
-            "WHERE id = %s AND state = %s RETURNING last_sequence",
-            [conversation_id, Conversation.State.OPEN],
+            f"UPDATE {C} SET last_sequence = last_sequence + 1, "  # noqa: S608
+            "transcript_lines = transcript_lines + %s, transcript_characters = transcript_characters + %s "
+            "WHERE id = %s AND state = %s AND transcript_lines + %s <= %s AND transcript_characters + %s <= %s "
+            "RETURNING last_sequence",
+            [
+                lines,
+                characters,
+                conversation_id,
+                Conversation.State.OPEN,
+                lines,
+                settings.CHAT_MAX_MESSAGES_PER_CONVERSATION,
+                characters,
+                settings.CHAT_MAX_CONVERSATION_TEXT,
+            ],
         )
         row = cursor.fetchone()
     return row[0] if row else None
+
+
+def has_ended(conversation_id: str) -> bool:
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT state FROM {C} WHERE id = %s", [conversation_id])  # noqa: S608
+        row = cursor.fetchone()
+    return row is None or row[0] != Conversation.State.OPEN
 
 
 def insert(**values) -> Message:

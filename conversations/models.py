@@ -54,6 +54,11 @@ class Conversation(models.Model):
         null=True, blank=True, db_index=True, help_text="Set while the conversation waits for an agent."
     )
     last_sequence = models.PositiveBigIntegerField(default=0)
+    # Chat messages (and their attachments) sent so far and the characters a transcript prints
+    # of them (conversations.services), against CHAT_MAX_MESSAGES_PER_CONVERSATION and
+    # CHAT_MAX_CONVERSATION_TEXT.
+    transcript_lines = models.PositiveIntegerField(default=0)
+    transcript_characters = models.PositiveBigIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     ended_at = models.DateTimeField(null=True, blank=True)
 

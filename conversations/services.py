@@ -8,7 +8,14 @@ from django.utils import timezone
 
 from chatserver import dispatch
 from chatserver.deliveries import Audience, Delivery
-from chatserver.errors import ConversationEnded, InvalidPayload, NotAllowed, NotAParticipant, RequestIdConflict
+from chatserver.errors import (
+    ConversationEnded,
+    ConversationFull,
+    InvalidPayload,
+    NotAllowed,
+    NotAParticipant,
+    RequestIdConflict,
+)
 from chatserver.ids import new_secret_id
 from connectors import outbound
 from conversations import message_store, selectors, timeline, wire
@@ -232,9 +239,10 @@ def _store(*, conversation_id: str, sender_id: str, message: SendMessage) -> Sen
     if message.tag == "whisper" and sender.is_customer:
         raise NotAllowed("Customers cannot whisper.")
     recipients = _recipients(conversation_id, message)
-    sequence = message_store.next_sequence(conversation_id)
+    lines, characters = _size_in_a_transcript(message)
+    sequence = message_store.next_sequence(conversation_id, lines=lines, characters=characters)
     if sequence is None:
-        raise ConversationEnded()
+        raise ConversationEnded() if message_store.has_ended(conversation_id) else ConversationFull()
     stored = message_store.insert(
         conversation_id=conversation_id,
         sequence=sequence,
@@ -260,6 +268,22 @@ def _store(*, conversation_id: str, sender_id: str, message: SendMessage) -> Sen
     if not sender.is_customer:  # on a connector's channel, the customer gets it through the connector
         outbound.reply_stored(stored)
     return SendResult(message=stored, duplicate=False)
+
+
+def _size_in_a_transcript(message: SendMessage) -> tuple[int, int]:
+    """What a message counts against its conversation's caps (CHAT_MAX_MESSAGES_PER_CONVERSATION,
+    CHAT_MAX_CONVERSATION_TEXT), which bound the transcript PDF: the lines it gets there (one,
+    and one per attachment) and the characters printed (the text, each attachment's name and
+    type, and its URL when it is a web address). A typing indicator is not printed, and a desk
+    sends one every 2 s while its agent types: it counts for nothing."""
+    if message.type != Message.Type.CHAT:
+        return 0, 0
+    printed = len(message.text)
+    for attachment in message.attachments:
+        url = attachment.content_url
+        printed += len(attachment.name) + len(attachment.type)
+        printed += len(url) if url[:6].lower() in ("http:/", "https:") else 0
+    return 1 + len(message.attachments), printed
 
 
 def _earlier(conversation_id: str, sender_id: str, request_id: str) -> Message | None:

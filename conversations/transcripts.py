@@ -14,7 +14,7 @@ import ipaddress
 import logging
 import mimetypes
 import threading
-import unicodedata
+import zoneinfo
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
@@ -160,15 +160,19 @@ def people_of(conversation: Conversation) -> tuple[list[dict], dict[str, str]]:
     return list(people.values()), names
 
 
-def is_right_to_left(text: str) -> bool:
-    """Whether the first letter with a direction is Arabic or Hebrew (WeasyPrint has no dir="auto")."""
-    for character in text:
-        direction = unicodedata.bidirectional(character)
-        if direction in ("R", "AL"):
-            return True
-        if direction == "L":
-            return False
-    return False
+def _moments(messages: list, language: str, direction: str) -> list[str]:
+    """When each message was sent as its header shows it: the time, and the day before it on
+    the first message of each day (formatted once a day, not once a message)."""
+    zone = zoneinfo.ZoneInfo(settings.TIME_ZONE)
+    separator = "، " if direction == "rtl" else ", "
+    shown, day = [], None
+    for message in messages:
+        time = catalogue.formatted(message.created_at, "timeFormat", language)
+        if (today := timezone.localtime(message.created_at, zone).date()) != day:
+            day = today
+            time = catalogue.formatted(message.created_at, "shortDateFormat", language) + separator + time
+        shown.append(time)
+    return shown
 
 
 def _context(conversation: Conversation) -> dict:
@@ -185,6 +189,10 @@ def _context(conversation: Conversation) -> dict:
         "reference": reference,
         "language": language,
         "dir": texts["dir"],
+        # The sides a line starts and ends on: the stylesheet is written for one direction
+        # rather than overridden for the other (WeasyPrint has no logical properties).
+        "start": "right" if texts["dir"] == "rtl" else "left",
+        "end": "left" if texts["dir"] == "rtl" else "right",
         "t": texts,
         "footer_css": catalogue.css_string(catalogue.fill(texts["transcriptFooter"], reference=reference)),
         "page_counter_css": catalogue.css_counter_content(texts["transcriptPage"]),
@@ -198,10 +206,9 @@ def _context(conversation: Conversation) -> dict:
             {
                 "message": message,
                 "sender": names.get(message.sender_id or "", message.sender_name or message.sender_role),
-                "rtl": is_right_to_left(message.text),
                 "dir": catalogue.text_direction(message.text, texts["dir"]),
-                "day": catalogue.formatted(message.created_at, "shortDateFormat", language),
                 "time": catalogue.formatted(message.created_at, "timeFormat", language),
+                "when": when,
                 "attachments": [
                     {
                         "name": attachment.get("name") or attachment.get("type") or texts["transcriptAttachment"],
@@ -212,7 +219,7 @@ def _context(conversation: Conversation) -> dict:
                     for attachment in message.attachments
                 ],
             }
-            for message in messages
+            for message, when in zip(messages, _moments(messages, language, texts["dir"]), strict=True)
         ],
         "generated_at": now,
         "generated": catalogue.fill(

@@ -83,7 +83,10 @@ def test_an_arabic_transcript_pdf_is_right_to_left_with_arabic_headings():
     save_pages(pdf, "transcript-ar")
     html = pdf_html(conversation)
     assert '<html lang="ar" dir="rtl">' in html
-    assert '<div class="text" dir="rtl">فاتورتي غير صحيحة</div>' in html
+    # The stylesheet is written for the page's direction (WeasyPrint has no logical properties):
+    # lines start on the right, and a message running the page's way needs no class of its own.
+    assert "text-align: right;" in html and "margin-right: 3mm;" in html and "margin-left" not in html
+    assert '<p class="t">فاتورتي غير صحيحة</p>' in html
     # The page counter and the footer are CSS strings: every character but letters, digits and
     # spaces is escaped, and the reference's corner swaps with the counter's.
     assert '@bottom-left { content: "صفحة " counter(page) " من " counter(pages)' in html
@@ -97,6 +100,13 @@ def test_an_arabic_transcript_pdf_is_right_to_left_with_arabic_headings():
     assert '<bdi dir="ltr">+44 20 7946 0958</bdi>' in html and '<bdi dir="ltr">&lt;ada@example.com&gt;</bdi>' in html
     for english in ("Conversation transcript", "Customer", "Started", "Page 1", "March"):
         assert english not in text
+
+
+def test_a_message_running_the_other_way_than_the_page_is_laid_out_its_own_way():
+    english_page = pdf_html(chat_in("en", "فاتورتي غير صحيحة", "Let me check"))
+    assert '<p class="t rtl">فاتورتي غير صحيحة</p>' in english_page and '<p class="t">Let me check</p>' in english_page
+    arabic_page = pdf_html(chat_in("ar", "My invoice is wrong", "سأتحقق من ذلك"))
+    assert '<p class="t ltr">My invoice is wrong</p>' in arabic_page and '<p class="t">سأتحقق من ذلك</p>' in arabic_page
 
 
 @pytest.mark.parametrize("language", ["fr", "", "xx-YY"])

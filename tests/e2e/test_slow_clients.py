@@ -28,7 +28,14 @@ def rss_mb(pid: int) -> float:
 def lone_server(server_env, tmp_path):
     """A server of its own: its memory is this test's alone."""
     # Pages of history small enough for python-socketio's client (it gives up on frames near 1 MB).
-    running = start_server(env={**server_env, "CHAT_HISTORY_LIMIT": "100"}, log_path=tmp_path / "server.log")
+    # One conversation carries far more than a transcript may hold (docs/security.md): no caps here.
+    env = {
+        **server_env,
+        "CHAT_HISTORY_LIMIT": "100",
+        "CHAT_MAX_MESSAGES_PER_CONVERSATION": "1000000",
+        "CHAT_MAX_CONVERSATION_TEXT": "1000000000",
+    }
+    running = start_server(env=env, log_path=tmp_path / "server.log")
     yield running
     stop_server(running)
 
