@@ -72,3 +72,17 @@ class WirePacket(sio_packet.Packet):
 
     uses_binary_events = False
     json = WireJson
+
+
+def uncoloured_autobahn_logs() -> None:
+    """autobahn builds the arguments of its debug lines whether they are logged or not, and
+    colours each with click.style: about eight calls for every websocket frame sent (a message
+    is two frames out: the ack and the delivery). Without the colours those arguments cost a
+    string each; the lines, when debug logging is on, read the same without ANSI escapes.
+    Called by `manage.py serve` before daphne starts."""
+    from autobahn import util
+
+    def hl(text, bold=False, color="yellow"):
+        return text if isinstance(text, str) else f"{text}"
+
+    util.hl = hl
