@@ -18,6 +18,7 @@ from django.conf import settings
 from chatserver.deliveries import Audience, Delivery
 from chatserver.guards import GuardedServer
 from chatserver.relay import ResyncingRedisManager
+from chatserver.transport import DirectEmit, WirePacket
 
 logger = logging.getLogger(__name__)
 
@@ -33,7 +34,7 @@ def _client_manager() -> socketio.AsyncManager:
         return ResyncingRedisManager(
             settings.REDIS_URL, channel=settings.CHAT_INSTANCE, redis_options={"socket_connect_timeout": 2}
         )
-    return socketio.AsyncManager()
+    return DirectEmit()
 
 
 def _cors_origins():
@@ -45,6 +46,7 @@ def _cors_origins():
 
 sio = GuardedServer(
     async_mode="asgi",
+    serializer=WirePacket,
     client_manager=_client_manager(),
     cors_allowed_origins=_cors_origins(),
     max_http_buffer_size=settings.CHAT_MAX_PAYLOAD_BYTES,

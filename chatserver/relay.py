@@ -22,10 +22,12 @@ import types
 import socketio
 from django.conf import settings
 
+from chatserver.transport import DirectEmit
+
 logger = logging.getLogger("chatserver.relay")
 
 
-class ResyncingRedisManager(socketio.AsyncRedisManager):
+class ResyncingRedisManager(socketio.AsyncRedisManager, DirectEmit):  # DirectEmit: this process's deliveries
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self._subscribed_once = False

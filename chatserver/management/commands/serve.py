@@ -27,9 +27,10 @@ class Command(BaseCommand):
             pass
         from daphne import cli
 
-        from chatserver import accesslog, backpressure
+        from chatserver import accesslog, backpressure, transport
 
         backpressure.install()
+        transport.uncoloured_autobahn_logs()
         cli.AccessLogGenerator = accesslog.RedactingAccessLog  # sids and transcript ids never logged
 
         self.stdout.write(start_up_message(host, port))
