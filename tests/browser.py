@@ -1,7 +1,9 @@
 """Debian's chromium for the browser tests (never a browser download), driven by Playwright."""
 
+import asyncio
 import os
 import shutil
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -37,3 +39,16 @@ async def debian_chromium() -> AsyncIterator[Browser]:
             yield chromium
         finally:
             await chromium.close()
+
+
+async def wait_until(page, expression: str, timeout: float = 15) -> None:
+    """Until a JavaScript expression is true in the page, polled with page.evaluate.
+    Playwright's wait_for_function builds its predicate with `new Function` inside the page,
+    which a page whose CSP has no 'unsafe-eval' (the widget's host pages) refuses now and then,
+    as a pageerror; evaluate goes through the DevTools protocol, which the page's CSP does not
+    govern."""
+    deadline = time.monotonic() + timeout
+    while not await page.evaluate(f"() => Boolean({expression})"):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"not true within {timeout} s: {expression}")
+        await asyncio.sleep(0.05)

@@ -19,7 +19,7 @@ from playwright.async_api import expect
 from agents.services import agent_create
 from conversations.models import Conversation, Message
 from routing.models import Queue
-from tests.browser import ARTIFACTS, debian_chromium
+from tests.browser import ARTIFACTS, debian_chromium, wait_until
 from tests.conftest import free_port, start_server, stop_server
 from tests.e2e.conftest import PASSWORD
 from widget import identity
@@ -193,7 +193,7 @@ async def test_a_visitor_on_another_site_chats_with_an_agent_through_the_widget(
     await expect(launcher).to_have_attribute("aria-label", "Fern support")
     box = await launcher.bounding_box()
     assert (box["width"], box["height"]) == (56, 56)  # the host's padding and borders stayed out
-    await page.wait_for_function("window.__events && __events.some((e) => e.event === 'ready')")
+    await wait_until(page, "window.__events && __events.some((e) => e.event === 'ready')")
     new_globals = await page.evaluate(
         "Object.keys(window).filter((k) => !__globalsBefore.includes(k) && !k.startsWith('__'))"
     )
@@ -262,12 +262,12 @@ async def test_a_visitor_on_another_site_chats_with_an_agent_through_the_widget(
     await expect(launcher).to_be_focused()
     assert (await alice.say("Are you still there?"))["ok"]
     await expect(page.get_by_test_id("badge")).to_have_text("1")
-    await page.wait_for_function("document.title.startsWith('(1) New message')")
+    await wait_until(page, "document.title.startsWith('(1) New message')")
     assert [e["count"] for e in await events(page, "unread")][-1] == 1
     assert await page.evaluate("window.__beeps") == 0  # no data-sound: silent
     await page.keyboard.press("Enter")  # the launcher has the focus
     await expect(page.get_by_test_id("badge")).to_be_hidden()
-    await page.wait_for_function("document.title === 'Fern shop'")
+    await wait_until(page, "document.title === 'Fern shop'")
 
     # A reload mid-chat: the whole history, each message once.
     await page.reload()
@@ -330,9 +330,10 @@ async def test_a_visitor_on_another_site_chats_with_an_agent_through_the_widget(
     image = log.locator('[data-testid="message"][data-role="me"] img')
     await expect(image).to_have_count(1)
     await expect(image).to_have_attribute("alt", "Image router.png")
-    await page.wait_for_function(
-        "() => { const r = document.querySelector('chat-widget').shadowRoot;"
-        " const i = r.querySelector('.msg img'); return i && i.complete && i.naturalWidth === 320; }"
+    await wait_until(
+        page,
+        "(() => { const r = document.querySelector('chat-widget').shadowRoot;"
+        " const i = r.querySelector('.msg img'); return i && i.complete && i.naturalWidth === 320; })()",
     )
     sent = await alice.wait_for("messageArrived", lambda m: bool(m.get("attachments")))
     attachment = sent["attachments"][0]
@@ -405,7 +406,7 @@ async def test_arabic_on_a_phone_is_right_to_left_full_screen_and_accessible(new
     await page.goto(shop.url("/phone"))
     launcher = page.get_by_test_id("launcher")
     await expect(launcher).to_be_visible()
-    await page.wait_for_function("window.__events && __events.some((e) => e.event === 'ready')")
+    await wait_until(page, "window.__events && __events.some((e) => e.event === 'ready')")
     await page.evaluate("ChatWidget.setLanguage('ar')")
     await launcher.click()
     panel = page.get_by_test_id("panel")
@@ -512,7 +513,7 @@ async def test_the_desk_and_a_known_visitor_see_each_others_reads_and_attachment
     visitor = await new_page()
     await visitor.add_init_script(BEEP_COUNTER)
     await visitor.goto(shop.url("/known"))
-    await visitor.wait_for_function("window.__events && __events.some((e) => e.event === 'ready')")
+    await wait_until(visitor, "window.__events && __events.some((e) => e.event === 'ready')")
     await visitor.evaluate("ChatWidget.sendMessage('Hello, I signed in on your shop')")  # no form: known
     await expect(visitor.get_by_test_id("prechat")).to_be_hidden()
 
@@ -540,7 +541,7 @@ async def test_the_desk_and_a_known_visitor_see_each_others_reads_and_attachment
     await expect(chat.locator(".message.mine img.thumbnail")).to_have_count(1)
     await expect(log.locator('[data-role="agent"] img')).to_have_count(1)
     await expect(chat.get_by_test_id("read-marker")).to_have_count(2)
-    await desk.wait_for_function("[...document.querySelectorAll('img.thumbnail')].every((i) => i.naturalWidth > 0)")
+    await wait_until(desk, "[...document.querySelectorAll('img.thumbnail')].every((i) => i.naturalWidth > 0)")
     await screenshot(desk, "desk-read-marker.png")
     conversation = await sync_to_async(Conversation.objects.get)()
     assert conversation.identity_verified

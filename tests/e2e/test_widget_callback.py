@@ -13,6 +13,7 @@ from playwright.async_api import expect
 
 from callbacks.models import Callback
 from routing.models import OpeningHours, Queue
+from tests.browser import wait_until
 from tests.e2e import test_widget
 from tests.e2e.test_callbacks import listen_for_callbacks
 from tests.e2e.test_widget import AXE, allow, events, host_page, run_axe, screenshot
@@ -53,7 +54,7 @@ def us_clock(moment: datetime) -> str:
 
 async def open_widget(page, url: str, language: str = ""):
     await page.goto(url)
-    await page.wait_for_function("window.__events && __events.some((e) => e.event === 'ready')")
+    await wait_until(page, "window.__events && __events.some((e) => e.event === 'ready')")
     await page.evaluate(WIDGET_EVENTS_PLUS)
     if language:
         await page.evaluate(f"ChatWidget.setLanguage('{language}')")
@@ -163,7 +164,7 @@ async def test_outside_hours_the_widget_shows_the_hours_and_a_visitor_asks_for_a
         # A reload reads its state with the key and shows the same.
         await sync_to_async(Callback.objects.filter(pk=stored.pk).update)(state="retryScheduled")
         await page.reload()
-        await page.wait_for_function("window.__events && __events.some((e) => e.event === 'ready')")
+        await wait_until(page, "window.__events && __events.some((e) => e.event === 'ready')")
         await page.get_by_test_id("launcher").click()
         await expect(status).to_have_attribute("data-state", "retryScheduled")
         await expect(status).to_contain_text("We could not reach you. We will try again")
