@@ -580,8 +580,10 @@ async def test_a_server_restart_and_a_lost_ack_lose_nothing_and_store_nothing_tw
     server.process = restarted.process
     alice_again = await alice.another_connection()  # the agent's desk reconnects too
     try:
-        await alice_again.wait_to_see("While the server was down")
-        await expect(pending.get_by_test_id("tick")).to_have_text("Sent")
+        # The widget comes back on its own backoff (up to 4 s between tries) once the server
+        # answers, which on a loaded machine takes a while: a generous deadline, not a timing.
+        await alice_again.wait_to_see("While the server was down", timeout=30)
+        await expect(pending.get_by_test_id("tick")).to_have_text("Sent", timeout=20_000)
         assert (await alice_again.say("Back again"))["ok"]
         await expect(log.get_by_text("Back again")).to_have_count(1)
 
