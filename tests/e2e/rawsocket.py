@@ -28,7 +28,8 @@ class RawSocket:
         )
         self.received = b""
         self.read_until(b"\r\n\r\n")
-        self.read_until(b'"sid"')  # the Engine.IO open packet
+        self.read_until(b'"sid"')  # the Engine.IO open packet, read to its end: a random sid may hold "40"
+        self.read_until(b"}")
 
     def read_until(self, marker: bytes, timeout: float = 10) -> bytes:
         deadline = time.monotonic() + timeout
@@ -65,6 +66,7 @@ class RawSocket:
     def connect_namespace(self, namespace: str = "/") -> None:
         self.send_text("40" if namespace == "/" else f"40{namespace},")
         self.read_until(b"40" if namespace == "/" else namespace.encode())
+        self.read_until(b"}")  # the rest of the CONNECT answer: {"sid": ...}
 
     def emit(self, event: str, payload, ack_id: int = 1) -> None:
         self.send_text(f"42{ack_id}" + json.dumps([event, payload]))
